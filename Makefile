@@ -1,0 +1,40 @@
+# Peakshop: every command a developer or CI runs. `make synth` and `make test` set up a fresh Debian
+# machine themselves (scripts/setup.sh is idempotent and quick once done).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+export PIPENV_VENV_IN_PROJECT := 1
+export PIPENV_VERBOSITY := -1
+export PATH := $(CURDIR)/.tools/bin:$(PATH)
+export BC_SKIP_MAPPING := TRUE
+PY := .venv/bin/python
+PYTEST := $(PY) -m pytest
+
+.PHONY: help setup synth test lint pytest snapshots bench-synth clean
+
+help: ## list the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+
+setup: ## install everything this project needs (apt, Node 22, pipenv venv, checkov, helm)
+	@bash scripts/setup.sh
+
+synth: setup ## synthesize HCL for every stack to cdktf.out/stacks/<stack>/cdk.tf (STAGE=prod for one stage)
+	@rm -rf cdktf.out
+	@SYNTH_HCL_OUTPUT=true $(PY) main.py
+
+lint: setup ## ruff over all Python code
+	@$(PY) -m ruff check .
+	@$(PY) -m ruff format --check .
+
+pytest: setup ## the test suite only (expects a current `make synth`)
+	@$(PYTEST) $(PYTEST_ARGS)
+
+test: setup lint synth pytest ## everything CI runs
+
+snapshots: setup ## update the syrupy snapshots of the synthesized stacks
+	@$(PYTEST) tests/infra/test_snapshots.py --snapshot-update
+
+bench-synth: setup ## time a full synth against the provider-import floor -> reports/bench-synth.json
+	@$(PY) -m bench.synth
+
+clean: ## remove generated output
+	rm -rf cdktf.out reports .pytest_cache

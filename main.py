@@ -1,0 +1,34 @@
+"""The cdktf app: `make synth` (or `cdktf synth`) builds every stack of every stage, or of STAGE only.
+
+Configuration is loaded and validated before the provider bindings are imported, so a bad value fails
+in well under a second with a message naming the field."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from stacks.config import ConfigError, load_config
+
+
+def main() -> int:
+    try:
+        stages = load_config().select(os.environ.get("STAGE"))
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+
+    from cdktf import App
+
+    from stacks.app import build_stacks
+    from stacks.summary import print_summary
+
+    app = App()
+    build_stacks(app, stages)
+    app.synth()
+    print_summary(app.outdir)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,21 @@
+"""Assembles every layer stack of the selected stages into one cdktf App (one process: the provider
+import costs seconds, so all stacks are built together)."""
+
+from __future__ import annotations
+
+from cdktf import App, TerraformStack
+
+from stacks.config import StageConfig
+from stacks.data import DataStack
+from stacks.network import NetworkStack
+
+
+def build_stacks(app: App, stages: list[StageConfig]) -> dict[str, TerraformStack]:
+    """Return the stacks by name, in dependency order."""
+    stacks: list[TerraformStack] = []
+    for stage in stages:
+        networks = {role: NetworkStack(app, stage, role) for role in ("primary", "secondary")}
+        primary_data = DataStack(app, stage, "primary", network=networks["primary"])
+        secondary_data = DataStack(app, stage, "secondary", network=networks["secondary"], primary=primary_data)
+        stacks += [networks["primary"], networks["secondary"], primary_data, secondary_data]
+    return {stack.node.id: stack for stack in stacks}

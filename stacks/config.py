@@ -1,0 +1,387 @@
+"""Typed platform configuration: the one place where stages, regions, CIDRs, sizes and tags live.
+
+This module must not import cdktf: `main.py` validates configuration before paying the seconds-long
+provider import, so a bad value fails fast with a message that names the field.
+
+Operators override defaults with a YAML file named by `PEAKSHOP_CONFIG` (deep-merged onto the defaults,
+keyed like the dataclasses below) and the regions with `PEAKSHOP_PRIMARY_REGION` /
+`PEAKSHOP_SECONDARY_REGION`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+import itertools
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+Role = Literal["primary", "secondary"]
+ROLES: tuple[Role, ...] = ("primary", "secondary")
+STAGE_NAMES: tuple[str, ...] = ("dev", "staging", "prod")
+PROJECT = "peakshop"
+
+
+class ConfigError(ValueError):
+    """A configuration value is invalid; the message starts with the dotted path of the field."""
+
+
+@dataclass(frozen=True)
+class RegionConfig:
+    region: str
+    vpc_cidr: str
+    azs: tuple[str, ...]
+
+    def subnet_cidrs(self) -> dict[str, list[str]]:
+        """Carve the VPC into per-AZ tiers: public /24s, private (app) /20s, isolated (data) /24s."""
+        vpc = ipaddress.ip_network(self.vpc_cidr)
+        twenties = list(vpc.subnets(new_prefix=20))
+        n = len(self.azs)
+        public = list(twenties[0].subnets(new_prefix=24))[:n]
+        isolated = list(twenties[-1].subnets(new_prefix=24))[:n]
+        private = twenties[1 : 1 + n]
+        return {
+            "public": [str(c) for c in public],
+            "private": [str(c) for c in private],
+            "isolated": [str(c) for c in isolated],
+        }
+
+
+@dataclass(frozen=True)
+class NodeGroupSize:
+    instance_types: tuple[str, ...]
+    min_size: int
+    desired_size: int
+    max_size: int
+
+
+@dataclass(frozen=True)
+class Sizes:
+    nat_per_az: bool
+    db_instance_class: str
+    db_allocated_storage_gb: int
+    db_max_storage_gb: int
+    db_multi_az: bool
+    db_read_replicas: int
+    db_backup_retention_days: int
+    cache_node_type: str
+    cache_nodes: int
+    system_nodes: NodeGroupSize
+    app_nodes: NodeGroupSize
+    secondary_app_nodes: NodeGroupSize
+    log_retention_days: int
+    deletion_protection: bool
+
+
+@dataclass(frozen=True)
+class Tags:
+    owner: str
+    cost_center: str
+    data_classification: str
+
+    def for_stage(self, stage: str) -> dict[str, str]:
+        return {
+            "project": PROJECT,
+            "stage": stage,
+            "owner": self.owner,
+            "cost-center": self.cost_center,
+            "data-classification": self.data_classification,
+        }
+
+
+@dataclass(frozen=True)
+class Backend:
+    bucket: str
+    region: str
+    key_prefix: str = PROJECT
+
+    def key_for(self, stack_name: str) -> str:
+        return f"{self.key_prefix}/{stack_name}/terraform.tfstate"
+
+
+@dataclass(frozen=True)
+class StageConfig:
+    name: str
+    primary: RegionConfig
+    secondary: RegionConfig
+    sizes: Sizes
+    tags: Tags
+    backend: Backend
+    domain: str
+    alert_emails: tuple[str, ...] = ()
+
+    def region(self, role: Role) -> RegionConfig:
+        return self.primary if role == "primary" else self.secondary
+
+
+@dataclass(frozen=True)
+class PlatformConfig:
+    stages: dict[str, StageConfig] = field(default_factory=dict)
+
+    def select(self, stage: str | None) -> list[StageConfig]:
+        """The stages to build: all, or the one named (STAGE=prod make synth)."""
+        if not stage:
+            return list(self.stages.values())
+        if stage not in self.stages:
+            raise ConfigError(f"stage: unknown stage {stage!r} (known: {', '.join(self.stages)})")
+        return [self.stages[stage]]
+
+
+def stack_name(stage: str, role: Role | str, layer: str) -> str:
+    """Stacks are named `<stage>-<role>-<layer>`; state keys and tests rely on it."""
+    return f"{stage}-{role}-{layer}"
+
+
+# ---------------------------------------------------------------------------------------------- defaults
+
+_AZ_SUFFIXES = ("a", "b", "c")
+
+
+def _defaults() -> dict[str, Any]:
+    """Default values as plain data, so an override file can be merged onto them field by field."""
+    small = {"instance_types": ["t4g.medium"], "min_size": 1, "desired_size": 1, "max_size": 2}
+    stages: dict[str, Any] = {}
+    per_stage = {
+        "dev": {
+            "octet": 10,
+            "sizes": {
+                "nat_per_az": False,
+                "db_instance_class": "db.t4g.medium",
+                "db_allocated_storage_gb": 20,
+                "db_max_storage_gb": 100,
+                "db_multi_az": False,
+                "db_read_replicas": 1,
+                "db_backup_retention_days": 7,
+                "cache_node_type": "cache.t4g.small",
+                "cache_nodes": 2,
+                "system_nodes": {**small, "min_size": 2, "desired_size": 2, "max_size": 3},
+                "app_nodes": {**small, "min_size": 2, "desired_size": 2, "max_size": 4},
+                "secondary_app_nodes": small,
+                "log_retention_days": 30,
+                "deletion_protection": False,
+            },
+        },
+        "staging": {
+            "octet": 20,
+            "sizes": {
+                "nat_per_az": False,
+                "db_instance_class": "db.t4g.large",
+                "db_allocated_storage_gb": 50,
+                "db_max_storage_gb": 200,
+                "db_multi_az": True,
+                "db_read_replicas": 1,
+                "db_backup_retention_days": 7,
+                "cache_node_type": "cache.t4g.medium",
+                "cache_nodes": 2,
+                "system_nodes": {**small, "min_size": 2, "desired_size": 2, "max_size": 3},
+                "app_nodes": {"instance_types": ["m7g.large"], "min_size": 2, "desired_size": 2, "max_size": 6},
+                "secondary_app_nodes": small,
+                "log_retention_days": 90,
+                "deletion_protection": False,
+            },
+        },
+        "prod": {
+            "octet": 30,
+            "sizes": {
+                "nat_per_az": True,
+                "db_instance_class": "db.r6g.large",
+                "db_allocated_storage_gb": 100,
+                "db_max_storage_gb": 1000,
+                "db_multi_az": True,
+                "db_read_replicas": 2,
+                "db_backup_retention_days": 14,
+                "cache_node_type": "cache.r7g.large",
+                "cache_nodes": 2,
+                "system_nodes": {**small, "min_size": 2, "desired_size": 2, "max_size": 3},
+                "app_nodes": {
+                    "instance_types": ["m7g.large", "m6g.large"],
+                    "min_size": 3,
+                    "desired_size": 3,
+                    "max_size": 30,
+                },
+                "secondary_app_nodes": {
+                    "instance_types": ["m7g.large", "m6g.large"],
+                    "min_size": 1,
+                    "desired_size": 1,
+                    "max_size": 30,
+                },
+                "log_retention_days": 400,
+                "deletion_protection": True,
+            },
+        },
+    }
+    for name, spec in per_stage.items():
+        octet = spec["octet"]
+        stages[name] = {
+            "primary": {"region": "us-east-1", "vpc_cidr": f"10.{octet}.0.0/16"},
+            "secondary": {"region": "us-west-2", "vpc_cidr": f"10.{octet + 1}.0.0/16"},
+            "sizes": spec["sizes"],
+            "tags": {"owner": "platform-team", "cost_center": "ecommerce", "data_classification": "confidential"},
+            "backend": {"bucket": "peakshop-terraform-state", "region": "us-east-1"},
+            "domain": "peakshop.example.com" if name == "prod" else f"{name}.peakshop.example.com",
+            "alert_emails": ["oncall@peakshop.example.com"],
+        }
+    return {"stages": stages}
+
+
+# ---------------------------------------------------------------------------------------------- loading
+
+
+def _merge(base: dict[str, Any], override: Mapping[str, Any], path: str) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        where = f"{path}.{key}" if path else str(key)
+        if key not in base:
+            raise ConfigError(f"{where}: unknown field (known: {', '.join(map(str, base)) or 'none'})")
+        if isinstance(base[key], dict):
+            if not isinstance(value, Mapping):
+                raise ConfigError(f"{where}: expected a mapping, got {type(value).__name__}")
+            merged[key] = _merge(base[key], value, where)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _build(cls: type, data: Mapping[str, Any], path: str) -> Any:
+    """Build a frozen dataclass from plain data, checking each field's type and naming the field on error."""
+    kwargs: dict[str, Any] = {}
+    hints = {f.name: f for f in dataclasses.fields(cls)}
+    for name, f in hints.items():
+        where = f"{path}.{name}"
+        if name not in data:
+            if f.default is not dataclasses.MISSING:
+                continue
+            raise ConfigError(f"{where}: missing")
+        value = data[name]
+        kind = str(f.type)
+        nested = {
+            "RegionConfig": RegionConfig,
+            "Sizes": Sizes,
+            "Tags": Tags,
+            "Backend": Backend,
+            "NodeGroupSize": NodeGroupSize,
+        }.get(kind)
+        if nested is not None:
+            if not isinstance(value, Mapping):
+                raise ConfigError(f"{where}: expected a mapping")
+            kwargs[name] = _build(nested, value, where)
+        elif kind.startswith("tuple[str"):
+            if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+                raise ConfigError(f"{where}: expected a list of strings")
+            kwargs[name] = tuple(value)
+        elif kind == "bool":
+            if not isinstance(value, bool):
+                raise ConfigError(f"{where}: expected true or false, got {value!r}")
+            kwargs[name] = value
+        elif kind == "int":
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ConfigError(f"{where}: expected an integer, got {value!r}")
+            kwargs[name] = value
+        else:
+            if not isinstance(value, str) or not value:
+                raise ConfigError(f"{where}: expected a non-empty string, got {value!r}")
+            kwargs[name] = value
+    unknown = set(data) - set(hints)
+    if unknown:
+        raise ConfigError(f"{path}.{sorted(unknown)[0]}: unknown field")
+    return cls(**kwargs)
+
+
+def build_config(data: Mapping[str, Any]) -> PlatformConfig:
+    stages_data = data.get("stages")
+    if not isinstance(stages_data, Mapping) or not stages_data:
+        raise ConfigError("stages: at least one stage is required")
+    stages: dict[str, StageConfig] = {}
+    for name, raw in stages_data.items():
+        if name not in STAGE_NAMES:
+            raise ConfigError(f"stages.{name}: unknown stage (known: {', '.join(STAGE_NAMES)})")
+        raw = dict(raw)
+        for role in ROLES:
+            region_raw = dict(raw.get(role) or {})
+            region = region_raw.get("region", "")
+            region_raw.setdefault("azs", [f"{region}{s}" for s in _AZ_SUFFIXES])
+            raw[role] = region_raw
+        stages[name] = _build(StageConfig, {"name": name, **raw}, f"stages.{name}")
+    config = PlatformConfig(stages=stages)
+    validate(config)
+    return config
+
+
+def load_config(env: Mapping[str, str] | None = None) -> PlatformConfig:
+    """Defaults, then the YAML file named by PEAKSHOP_CONFIG, then the region variables."""
+    env = os.environ if env is None else env
+    data = _defaults()
+    override_path = env.get("PEAKSHOP_CONFIG")
+    if override_path:
+        path = Path(override_path)
+        if not path.is_file():
+            raise ConfigError(f"PEAKSHOP_CONFIG: no such file {override_path!r}")
+        override = yaml.safe_load(path.read_text()) or {}
+        if not isinstance(override, Mapping):
+            raise ConfigError("PEAKSHOP_CONFIG: the file must hold a mapping")
+        data = _merge(data, override, "")
+    for role in ROLES:
+        region = env.get(f"PEAKSHOP_{role.upper()}_REGION")
+        if region:
+            for stage in data["stages"].values():
+                stage[role] = {**stage[role], "region": region}
+    return build_config(data)
+
+
+# ---------------------------------------------------------------------------------------------- validation
+
+
+def validate(config: PlatformConfig) -> None:
+    """Cross-field rules that types cannot express. Raises ConfigError naming the first bad field."""
+    networks: list[tuple[str, ipaddress.IPv4Network | ipaddress.IPv6Network]] = []
+    for stage in config.stages.values():
+        base = f"stages.{stage.name}"
+        if stage.primary.region == stage.secondary.region:
+            raise ConfigError(f"{base}.secondary.region: must differ from the primary region ({stage.primary.region})")
+        for role in ROLES:
+            rc = stage.region(role)
+            where = f"{base}.{role}"
+            if len(rc.azs) < 2:
+                raise ConfigError(f"{where}.azs: at least 2 availability zones are required, got {len(rc.azs)}")
+            if len(set(rc.azs)) != len(rc.azs):
+                raise ConfigError(f"{where}.azs: availability zones must be distinct")
+            try:
+                net = ipaddress.ip_network(rc.vpc_cidr)
+            except ValueError as exc:
+                raise ConfigError(f"{where}.vpc_cidr: {exc}") from None
+            if net.prefixlen > 16:
+                raise ConfigError(f"{where}.vpc_cidr: needs a /16 or larger to hold the subnet tiers")
+            networks.append((f"{where}.vpc_cidr", net))
+        sizes = stage.sizes
+        for group in ("system_nodes", "app_nodes", "secondary_app_nodes"):
+            ng: NodeGroupSize = getattr(sizes, group)
+            if not (0 < ng.min_size <= ng.desired_size <= ng.max_size) or ng.min_size == ng.max_size:
+                raise ConfigError(
+                    f"{base}.sizes.{group}: need 0 < min <= desired <= max and min < max, "
+                    f"got {ng.min_size}/{ng.desired_size}/{ng.max_size}"
+                )
+            if not ng.instance_types:
+                raise ConfigError(f"{base}.sizes.{group}.instance_types: at least one instance type")
+        if sizes.db_read_replicas < 0:
+            raise ConfigError(f"{base}.sizes.db_read_replicas: must not be negative")
+        if sizes.cache_nodes < 2:
+            raise ConfigError(f"{base}.sizes.cache_nodes: Multi-AZ Redis needs at least 2 nodes")
+        if sizes.db_backup_retention_days < 7:
+            raise ConfigError(f"{base}.sizes.db_backup_retention_days: at least 7 days")
+        if stage.name == "prod":
+            if sizes.db_read_replicas < 2:
+                raise ConfigError(
+                    f"{base}.sizes.db_read_replicas: prod needs at least 2 read replicas, got {sizes.db_read_replicas}"
+                )
+            if not sizes.db_multi_az:
+                raise ConfigError(f"{base}.sizes.db_multi_az: prod's writer must be Multi-AZ")
+            if not sizes.nat_per_az:
+                raise ConfigError(f"{base}.sizes.nat_per_az: prod needs a NAT gateway per AZ")
+    for (name_a, a), (name_b, b) in itertools.combinations(networks, 2):
+        if a.overlaps(b):
+            raise ConfigError(f"{name_b}: {b} overlaps {name_a} ({a})")

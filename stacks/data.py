@@ -1,0 +1,402 @@
+"""data layer: KMS keys, RDS for MySQL (Multi-AZ writer + read replicas; in the secondary region a
+cross-region replica of the primary writer), ElastiCache Redis, SQS queues with DLQs, and the S3 buckets
+with lifecycle tiering and cross-region replication.
+
+The secondary stack owns the cross-region wiring (replica DB, replica buckets, replication rules on the
+primary buckets through a primary-region provider alias), so references only flow primary -> secondary."""
+
+from __future__ import annotations
+
+from cdktf import TerraformOutput
+from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
+from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import DataAwsIamPolicyDocument
+from cdktf_cdktf_provider_aws.db_instance import DbInstance
+from cdktf_cdktf_provider_aws.db_parameter_group import DbParameterGroup, DbParameterGroupParameter
+from cdktf_cdktf_provider_aws.db_subnet_group import DbSubnetGroup
+from cdktf_cdktf_provider_aws.elasticache_replication_group import (
+    ElasticacheReplicationGroup,
+    ElasticacheReplicationGroupLogDeliveryConfiguration,
+)
+from cdktf_cdktf_provider_aws.elasticache_subnet_group import ElasticacheSubnetGroup
+from cdktf_cdktf_provider_aws.elasticache_user import ElasticacheUser, ElasticacheUserAuthenticationMode
+from cdktf_cdktf_provider_aws.elasticache_user_group import ElasticacheUserGroup
+from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
+from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
+from cdktf_cdktf_provider_aws.s3_bucket_replication_configuration import (
+    S3BucketReplicationConfigurationA,
+    S3BucketReplicationConfigurationRule,
+    S3BucketReplicationConfigurationRuleDeleteMarkerReplication,
+    S3BucketReplicationConfigurationRuleDestination,
+    S3BucketReplicationConfigurationRuleDestinationEncryptionConfiguration,
+    S3BucketReplicationConfigurationRuleFilter,
+    S3BucketReplicationConfigurationRuleSourceSelectionCriteria,
+    S3BucketReplicationConfigurationRuleSourceSelectionCriteriaSseKmsEncryptedObjects,
+)
+from constructs import Construct
+
+from peakshop_constructs.kms import SERVICE_KEY_ACTIONS, EncryptionKey
+from peakshop_constructs.policy import Statement, assume_role_policy, policy_document
+from peakshop_constructs.queue import QueueWithDlq
+from peakshop_constructs.secure_bucket import SecureBucket
+from stacks.base import LayerStack
+from stacks.config import Role, StageConfig
+from stacks.network import NetworkStack
+from stacks.workloads import BUCKETS, QUEUES
+
+MYSQL_ENGINE_VERSION = "8.4"
+MYSQL_PARAMETER_FAMILY = "mysql8.4"
+REDIS_ENGINE_VERSION = "7.1"
+DB_LOG_EXPORTS = ["error", "general", "slowquery"]
+KEY_NAMES = ("rds", "cache", "sqs", "s3", "secrets")
+REDIS_APP_USER = "peakshop-app"
+
+
+class DataStack(LayerStack):
+    layer = "data"
+
+    def __init__(
+        self,
+        scope: Construct,
+        stage: StageConfig,
+        role: Role,
+        *,
+        network: NetworkStack,
+        primary: DataStack | None = None,
+    ) -> None:
+        super().__init__(scope, stage, role)
+        if (role == "secondary") != (primary is not None):
+            raise ValueError("the secondary data stack, and only it, replicates from a primary data stack")
+        self.network = network
+        self.primary = primary
+        self.keys = {name: self._key(name) for name in KEY_NAMES}
+        self.log_retention = max(stage.sizes.log_retention_days, 365)
+        self._database()
+        self._cache()
+        self.queues = {
+            name: QueueWithDlq(
+                self,
+                f"queue-{name}",
+                name=f"{self.prefix}-{name}",
+                kms_key_arn=self.keys["sqs"].arn,
+                account_id=self.caller.account_id,
+            )
+            for name in QUEUES
+        }
+        self._buckets()
+        for name, value in (
+            ("writer_endpoint", self.writer.address),
+            ("redis_endpoint", self.redis.primary_endpoint_address),
+        ):
+            TerraformOutput(self, name, value=value)
+
+    # ------------------------------------------------------------------------------------------------- keys
+    def _key(self, name: str) -> EncryptionKey:
+        region = self.region.region
+        services = {
+            "rds": [],
+            "cache": [],
+            "sqs": ["sns.amazonaws.com", "events.amazonaws.com"],
+            "s3": [],
+            "secrets": [],
+        }[name]
+        statements = (
+            [
+                Statement(
+                    sid="ServiceProducers",
+                    actions=SERVICE_KEY_ACTIONS,
+                    resources=["*"],
+                    principals={"Service": services},
+                    conditions=[("StringEquals", "aws:SourceAccount", [self.caller.account_id])],
+                )
+            ]
+            if services
+            else []
+        )
+        if name == "rds":
+            statements.append(
+                Statement(
+                    sid="CloudWatchLogs",
+                    actions=SERVICE_KEY_ACTIONS,
+                    resources=["*"],
+                    principals={"Service": [f"logs.{region}.amazonaws.com"]},
+                    conditions=[
+                        (
+                            "ArnLike",
+                            "kms:EncryptionContext:aws:logs:arn",
+                            [f"arn:{self.partition.partition}:logs:{region}:{self.caller.account_id}:*"],
+                        )
+                    ],
+                )
+            )
+        return EncryptionKey(
+            self,
+            f"key-{name}",
+            alias=f"{self.prefix}-{name}",
+            description=f"Peakshop {self.stage.name} {self.role} {name} encryption",
+            account_root_arn=self.account_root_arn,
+            account_id=self.caller.account_id,
+            service_statements=statements,
+        )
+
+    # ------------------------------------------------------------------------------------------------- RDS
+    def _database(self) -> None:
+        sizes = self.stage.sizes
+        prod = self.stage.name == "prod"
+        self.db_subnets = DbSubnetGroup(
+            self, "db-subnets", name=f"{self.prefix}-db", subnet_ids=self.network.subnet_ids("isolated")
+        )
+        self.db_parameters = DbParameterGroup(
+            self,
+            "db-parameters",
+            name=f"{self.prefix}-mysql",
+            family=MYSQL_PARAMETER_FAMILY,
+            parameter=[
+                DbParameterGroupParameter(name="require_secure_transport", value="1"),
+                DbParameterGroupParameter(name="binlog_format", value="ROW", apply_method="pending-reboot"),
+                DbParameterGroupParameter(name="slow_query_log", value="1"),
+                DbParameterGroupParameter(name="long_query_time", value="0.5"),
+            ],
+        )
+        monitoring = IamRole(
+            self,
+            "rds-monitoring-role",
+            name=f"{self.prefix}-rds-monitoring",
+            assume_role_policy=assume_role_policy(self, "rds-monitoring-trust", "monitoring.rds.amazonaws.com").json,
+        )
+        IamRolePolicyAttachment(
+            self,
+            "rds-monitoring-policy",
+            role=monitoring.name,
+            policy_arn=f"arn:{self.partition.partition}:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole",
+        )
+        for log in DB_LOG_EXPORTS:
+            # RDS creates these groups itself on first export; declaring them first sets retention and KMS.
+            CloudwatchLogGroup(
+                self,
+                f"db-log-{log}",
+                name=f"/aws/rds/instance/{self.prefix}-db/{log}",
+                retention_in_days=self.log_retention,
+                kms_key_id=self.keys["rds"].arn,
+            )
+        common = {
+            "instance_class": sizes.db_instance_class,
+            "storage_encrypted": True,
+            "kms_key_id": self.keys["rds"].arn,
+            "db_subnet_group_name": self.db_subnets.name,
+            "vpc_security_group_ids": [self.network.data_sg.id],
+            "parameter_group_name": self.db_parameters.name,
+            "performance_insights_enabled": True,
+            "performance_insights_kms_key_id": self.keys["rds"].arn,
+            "performance_insights_retention_period": 7,
+            "monitoring_interval": 60,
+            "monitoring_role_arn": monitoring.arn,
+            "iam_database_authentication_enabled": True,
+            "enabled_cloudwatch_logs_exports": DB_LOG_EXPORTS,
+            "auto_minor_version_upgrade": True,
+            "copy_tags_to_snapshot": True,
+            "publicly_accessible": False,
+            "ca_cert_identifier": "rds-ca-rsa2048-g1",
+            "deletion_protection": sizes.deletion_protection,
+            "apply_immediately": not prod,
+        }
+        if self.primary is None:
+            self.writer = DbInstance(
+                self,
+                "writer",
+                identifier=f"{self.prefix}-db",
+                engine="mysql",
+                engine_version=MYSQL_ENGINE_VERSION,
+                allocated_storage=sizes.db_allocated_storage_gb,
+                max_allocated_storage=sizes.db_max_storage_gb,
+                storage_type="gp3",
+                multi_az=sizes.db_multi_az,
+                db_name="peakshop",
+                username="peakshop_admin",
+                manage_master_user_password=True,  # RDS keeps the password in Secrets Manager, never in state
+                master_user_secret_kms_key_id=self.keys["secrets"].arn,
+                backup_retention_period=sizes.db_backup_retention_days,
+                backup_window="03:00-04:00",
+                maintenance_window="sun:04:30-sun:05:30",
+                skip_final_snapshot=not prod,
+                final_snapshot_identifier=f"{self.prefix}-db-final" if prod else None,
+                delete_automated_backups=not prod,
+                **common,
+            )
+            source = self.writer.identifier
+        else:
+            # Warm standby: the cross-region replica of the primary writer; the failover runbook promotes it.
+            self.writer = DbInstance(
+                self,
+                "cross-region-replica",
+                identifier=f"{self.prefix}-db",
+                replicate_source_db=self.primary.writer.arn,
+                backup_retention_period=sizes.db_backup_retention_days,
+                skip_final_snapshot=True,
+                **common,
+            )
+            source = self.writer.identifier
+        replicas = sizes.db_read_replicas if self.primary is None else 0
+        self.read_replicas = [
+            DbInstance(
+                self,
+                f"read-replica-{index}",
+                identifier=f"{self.prefix}-db-read-{index}",
+                replicate_source_db=source,
+                skip_final_snapshot=True,
+                availability_zone=self.region.azs[(index + 1) % len(self.region.azs)],
+                **common,
+            )
+            for index in range(replicas)
+        ]
+
+    # ------------------------------------------------------------------------------------------------ Redis
+    def _cache(self) -> None:
+        sizes = self.stage.sizes
+        subnets = ElasticacheSubnetGroup(
+            self, "cache-subnets", name=f"{self.prefix}-cache", subnet_ids=self.network.subnet_ids("isolated")
+        )
+        # IAM authentication (RBAC) instead of a static AUTH token: ElastiCache keeps an auth token in
+        # Terraform state, and secrets must never live in state. Pods sign in with their IRSA role.
+        default_user = ElasticacheUser(
+            self,
+            "cache-default-user",
+            user_id=f"{self.prefix}-default",
+            user_name="default",
+            engine="redis",
+            access_string="off -@all",
+            authentication_mode=ElasticacheUserAuthenticationMode(type="no-password-required"),
+        )
+        self.cache_app_user = ElasticacheUser(
+            self,
+            "cache-app-user",
+            user_id=f"{self.prefix}-app",
+            user_name=f"{self.prefix}-app",
+            engine="redis",
+            access_string="on ~* +@all -@dangerous",
+            authentication_mode=ElasticacheUserAuthenticationMode(type="iam"),
+        )
+        user_group = ElasticacheUserGroup(
+            self,
+            "cache-users",
+            user_group_id=f"{self.prefix}-users",
+            engine="redis",
+            user_ids=[default_user.user_id, self.cache_app_user.user_id],
+        )
+        slow_log = CloudwatchLogGroup(
+            self,
+            "cache-slow-log",
+            name=f"/peakshop/{self.stage.name}/redis-slow-log",
+            retention_in_days=self.log_retention,
+            kms_key_id=self.keys["rds"].arn,
+        )
+        self.redis = ElasticacheReplicationGroup(
+            self,
+            "redis",
+            replication_group_id=f"{self.prefix}-redis",
+            description=f"Peakshop {self.stage.name} {self.role} cache",
+            engine="redis",
+            engine_version=REDIS_ENGINE_VERSION,
+            node_type=sizes.cache_node_type,
+            num_cache_clusters=sizes.cache_nodes,
+            automatic_failover_enabled=True,
+            multi_az_enabled=True,
+            at_rest_encryption_enabled="true",
+            kms_key_id=self.keys["cache"].arn,
+            transit_encryption_enabled=True,
+            user_group_ids=[user_group.user_group_id],
+            subnet_group_name=subnets.name,
+            security_group_ids=[self.network.data_sg.id],
+            snapshot_retention_limit=1,
+            auto_minor_version_upgrade="true",
+            apply_immediately=self.stage.name != "prod",
+            log_delivery_configuration=[
+                ElasticacheReplicationGroupLogDeliveryConfiguration(
+                    destination=slow_log.name,
+                    destination_type="cloudwatch-logs",
+                    log_format="json",
+                    log_type="slow-log",
+                )
+            ],
+        )
+
+    # ---------------------------------------------------------------------------------------------- buckets
+    def _buckets(self) -> None:
+        suffix = "" if self.primary is None else "-replica"
+        self.buckets = {
+            name: SecureBucket(
+                self,
+                f"bucket-{name}",
+                bucket_prefix=f"{self.prefix}-{name}{suffix}-",
+                # ELB access logs can only be written with SSE-S3; every other bucket uses the S3 KMS key.
+                kms_key_arn=None if name == "logs" else self.keys["s3"].arn,
+                lifecycle="logs" if name == "logs" else "archive",
+                force_destroy=self.stage.name == "dev",
+            )
+            for name in BUCKETS
+        }
+        if self.primary is not None:
+            self._replication(self.primary)
+
+    def _replication(self, primary: DataStack) -> None:
+        """Cross-region replication of every primary bucket into its replica here."""
+        primary_provider = self.aws_provider("aws-primary", primary.region.region, alias="primary")
+        sources = primary.buckets
+        statements = [
+            Statement(
+                actions=["s3:GetReplicationConfiguration", "s3:ListBucket"], resources=[b.arn for b in sources.values()]
+            ),
+            Statement(
+                actions=["s3:GetObjectVersionForReplication", "s3:GetObjectVersionAcl", "s3:GetObjectVersionTagging"],
+                resources=[f"{b.arn}/*" for b in sources.values()],
+            ),
+            Statement(
+                actions=["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"],
+                resources=[f"{b.arn}/*" for b in self.buckets.values()],
+            ),
+            Statement(actions=["kms:Decrypt"], resources=[primary.keys["s3"].arn]),
+            Statement(actions=["kms:Encrypt", "kms:GenerateDataKey"], resources=[self.keys["s3"].arn]),
+        ]
+        role = IamRole(
+            self,
+            "replication-role",
+            name=f"{self.prefix}-s3-replication",
+            assume_role_policy=assume_role_policy(self, "replication-trust", "s3.amazonaws.com").json,
+        )
+        permissions: DataAwsIamPolicyDocument = policy_document(self, "replication-permissions", statements)
+        IamRolePolicy(self, "replication-policy", role=role.id, policy=permissions.json)
+        for name, source in sources.items():
+            encrypted = name != "logs"
+            S3BucketReplicationConfigurationA(
+                self,
+                f"replication-{name}",
+                provider=primary_provider,
+                bucket=source.bucket.id,
+                role=role.arn,
+                rule=[
+                    S3BucketReplicationConfigurationRule(
+                        id=f"{name}-to-{self.region.region}",
+                        status="Enabled",
+                        filter=S3BucketReplicationConfigurationRuleFilter(prefix=""),
+                        delete_marker_replication=S3BucketReplicationConfigurationRuleDeleteMarkerReplication(
+                            status="Enabled"
+                        ),
+                        source_selection_criteria=S3BucketReplicationConfigurationRuleSourceSelectionCriteria(
+                            sse_kms_encrypted_objects=S3BucketReplicationConfigurationRuleSourceSelectionCriteriaSseKmsEncryptedObjects(
+                                status="Enabled"
+                            )
+                        )
+                        if encrypted
+                        else None,
+                        destination=S3BucketReplicationConfigurationRuleDestination(
+                            bucket=self.buckets[name].arn,
+                            storage_class="STANDARD",
+                            encryption_configuration=S3BucketReplicationConfigurationRuleDestinationEncryptionConfiguration(
+                                replica_kms_key_id=self.keys["s3"].arn
+                            )
+                            if encrypted
+                            else None,
+                        ),
+                    )
+                ],
+            )

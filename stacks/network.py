@@ -213,7 +213,9 @@ class NetworkStack(LayerStack):
     # -------------------------------------------------------------------------------------------- flow logs
     def _flow_logs(self) -> None:
         region = self.region.region
-        log_group_arn = f"arn:{self.partition.partition}:logs:{region}:{self.caller.account_id}:log-group:/peakshop/{self.stage.name}/vpc-flow-logs"
+        log_group_name = f"/peakshop/{self.stage.name}/vpc-flow-logs"
+        account = self.caller.account_id
+        log_group_arn = f"arn:{self.partition.partition}:logs:{region}:{account}:log-group:{log_group_name}"
         self.logs_key = EncryptionKey(
             self,
             "logs-key",
@@ -234,7 +236,7 @@ class NetworkStack(LayerStack):
         log_group = CloudwatchLogGroup(
             self,
             "flow-log-group",
-            name=f"/peakshop/{self.stage.name}/vpc-flow-logs",
+            name=log_group_name,
             retention_in_days=max(self.stage.sizes.log_retention_days, 365),
             kms_key_id=self.logs_key.arn,
         )

@@ -218,8 +218,9 @@ def _defaults() -> dict[str, Any]:
     for name, spec in per_stage.items():
         octet = spec["octet"]
         stages[name] = {
-            "primary": {"region": "us-east-1", "vpc_cidr": f"10.{octet}.0.0/16"},
-            "secondary": {"region": "us-west-2", "vpc_cidr": f"10.{octet + 1}.0.0/16"},
+            # azs None: the region's a, b and c zones.
+            "primary": {"region": "us-east-1", "vpc_cidr": f"10.{octet}.0.0/16", "azs": None},
+            "secondary": {"region": "us-west-2", "vpc_cidr": f"10.{octet + 1}.0.0/16", "azs": None},
             "sizes": spec["sizes"],
             "tags": {"owner": "platform-team", "cost_center": "ecommerce", "data_classification": "confidential"},
             "backend": {"bucket": "peakshop-terraform-state", "region": "us-east-1"},
@@ -304,7 +305,8 @@ def build_config(data: Mapping[str, Any]) -> PlatformConfig:
         for role in ROLES:
             region_raw = dict(raw.get(role) or {})
             region = region_raw.get("region", "")
-            region_raw.setdefault("azs", [f"{region}{s}" for s in _AZ_SUFFIXES])
+            if region_raw.get("azs") is None:
+                region_raw["azs"] = [f"{region}{s}" for s in _AZ_SUFFIXES]
             raw[role] = region_raw
         stages[name] = _build(StageConfig, {"name": name, **raw}, f"stages.{name}")
     config = PlatformConfig(stages=stages)

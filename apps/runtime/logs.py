@@ -1,0 +1,50 @@
+"""One JSON object per log line, carrying the request ID, so logs from every service join up in CloudWatch."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from typing import Any
+
+from flask import g, has_request_context
+
+_RESERVED = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+
+
+class JsonFormatter(logging.Formatter):
+    def __init__(self, service: str) -> None:
+        super().__init__()
+        self.service = service
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
+            "level": record.levelname,
+            "service": self.service,
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        if has_request_context():
+            rid = getattr(g, "request_id", None)
+            if rid:
+                entry["request_id"] = rid
+        for key, value in record.__dict__.items():
+            if key not in _RESERVED and not key.startswith("_"):
+                entry[key] = value
+        if record.exc_info:
+            entry["exc"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str)
+
+
+def configure(service: str, level: str) -> None:
+    """Route the root logger to stdout as JSON (idempotent: a second app in one process reuses it)."""
+    root = logging.getLogger()
+    handler = next((h for h in root.handlers if getattr(h, "_peakshop", False)), None)
+    if handler is None:
+        handler = logging.StreamHandler(sys.stdout)
+        handler._peakshop = True  # type: ignore[attr-defined]
+        root.addHandler(handler)
+    handler.setFormatter(JsonFormatter(service))
+    root.setLevel(level)

@@ -3,6 +3,7 @@ lag), clean stop. Used by pytest session fixtures and by `python -m apps.localde
 
 from __future__ import annotations
 
+import json
 import shutil
 import tempfile
 import time
@@ -200,6 +201,15 @@ class LocalDeps:
             name = f"peakshop-local-{b}"
             s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": AWS_REGION})
             buckets[b] = name
+        # Stands in for CloudFront's origin access: product media is readable at <endpoint>/<bucket>/products/...
+        media = buckets["media"]
+        public_read = {
+            "Effect": "Allow",
+            "Principal": "*",
+            "Action": "s3:GetObject",
+            "Resource": f"arn:aws:s3:::{media}/products/*",
+        }
+        s3.put_bucket_policy(Bucket=media, Policy=json.dumps({"Version": "2012-10-17", "Statement": [public_read]}))
         return queues, buckets
 
 

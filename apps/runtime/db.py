@@ -3,7 +3,8 @@ replica unless consistency or health says otherwise, and failover-class errors r
 
 Routing (first match wins): the caller asks for fresh data, or this client wrote recently (read-your-writes)
 -> writer; no reader configured -> writer; reader recently failed -> writer; replica lag unknown or above the
-threshold -> writer; else reader. Every decision is counted in `peakshop_db_route{target,reason}`."""
+threshold -> writer; else reader. While the writer is unreachable, non-fresh reads fall back to the replica
+(stale beats failing). Every decision is counted in `peakshop_db_route{target,reason}`."""
 
 from __future__ import annotations
 
@@ -165,6 +166,7 @@ class Database:
         self.lag_check_every: float = s.replica_lag_check_s
         self.reader_retry_after: float = s.reader_retry_after_s
         self._reader_down_until = 0.0
+        self._writer_down_until = 0.0
         self._lag: float | None = 0.0
         self._lag_checked = 0.0
         self._lag_lock = threading.Lock()
@@ -181,7 +183,16 @@ class Database:
                     raise
                 self.mark_reader_down(exc)
                 self.metrics.count_route("writer", "reader_down")
-        return self._with_retries(lambda: self._run(self.writer, sql, args))
+        try:
+            return self._with_retries(lambda: self._run(self.writer, sql, args))
+        except DatabaseUnavailable:
+            # Writer unreachable (failover in progress): a possibly stale read beats an error, unless the caller
+            # needs fresh data. The replica's lag is unknown while its source is down, so this ignores it.
+            if fresh or self.reader is None or time.monotonic() < self._reader_down_until:
+                raise
+            self._writer_down_until = time.monotonic() + self.reader_retry_after
+            self.metrics.count_route("reader", "writer_down")
+            return self._run(self.reader, sql, args)
 
     def query_one(self, sql: str, args: Any = None, *, fresh: bool = False) -> dict[str, Any] | None:
         rows = self.query(sql, args, fresh=fresh)
@@ -190,7 +201,7 @@ class Database:
     def route(self, fresh: bool = False) -> tuple[Pool, str]:
         if fresh:
             return self.writer, "fresh"
-        if self.wrote_recently():
+        if self.wrote_recently() and time.monotonic() >= self._writer_down_until:
             return self.writer, "read_your_writes"
         if self.reader is None:
             return self.writer, "no_reader"
@@ -200,6 +211,8 @@ class Database:
         if time.monotonic() < self._reader_down_until:  # the lag probe itself found the reader down
             return self.writer, "reader_down"
         if lag is None or lag > self.max_lag:
+            if time.monotonic() < self._writer_down_until:
+                return self.reader, "writer_down"
             return self.writer, "replica_lag"
         return self.reader, "replica"
 

@@ -9,7 +9,7 @@ export BC_SKIP_MAPPING := TRUE
 PY := .venv/bin/python
 PYTEST := $(PY) -m pytest
 
-.PHONY: help setup synth test lint pytest snapshots bench-synth clean
+.PHONY: help setup synth test lint pytest scan compliance snapshots bench-synth clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -28,7 +28,13 @@ lint: setup ## ruff over all Python code
 pytest: setup ## the test suite only (expects a current `make synth`)
 	@$(PYTEST) $(PYTEST_ARGS)
 
-test: setup lint synth pytest ## everything CI runs
+scan: setup ## policy gate: checkov over cdktf.out (+ reports/charts) -> reports/checkov.json; fails on findings
+	@$(PY) -m policy.scan
+
+compliance: setup ## regenerate docs/compliance.md from policy/controls.yaml
+	@$(PY) -m policy.compliance
+
+test: setup lint synth scan pytest ## everything CI runs
 
 snapshots: setup ## update the syrupy snapshots of the synthesized stacks
 	@$(PYTEST) tests/infra/test_snapshots.py --snapshot-update

@@ -15,6 +15,8 @@ from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
     S3BucketLifecycleConfigurationRuleNoncurrentVersionTransition,
     S3BucketLifecycleConfigurationRuleTransition,
 )
+from cdktf_cdktf_provider_aws.s3_bucket_logging import S3BucketLoggingA
+from cdktf_cdktf_provider_aws.s3_bucket_notification import S3BucketNotification
 from cdktf_cdktf_provider_aws.s3_bucket_ownership_controls import (
     S3BucketOwnershipControls,
     S3BucketOwnershipControlsRule,
@@ -36,13 +38,18 @@ from peakshop_constructs.policy import Statement, deny_insecure_transport, polic
 
 # Storage classes over an object's life (days since creation): the backup strategy the challenge asks for.
 ARCHIVE_TIERS: tuple[tuple[int, str], ...] = ((30, "STANDARD_IA"), (90, "GLACIER"), (180, "DEEP_ARCHIVE"))
+ACCESS_LOG_PREFIX = "s3-access/"  # where server access logs land in the logs bucket
 LOG_EXPIRY_DAYS = 400  # PCI DSS 10.5.1 keeps audit logs 12 months; a margin on top.
 
 Lifecycle = Literal["archive", "logs"]
 
 
 class SecureBucket(Construct):
-    """`kms_key_arn=None` means SSE-S3, for the one case AWS requires it (ELB access logs)."""
+    """`kms_key_arn=None` means SSE-S3, for the one case AWS requires it (ELB and S3 access logs).
+
+    `access_log_bucket` (a bucket name) turns on S3 server access logging into it (PCI DSS 10.2.1);
+    `access_log_sink_account` lets S3 log delivery for that account write under ACCESS_LOG_PREFIX here;
+    object events always go to EventBridge so that audit rules can react to them."""
 
     def __init__(
         self,
@@ -55,6 +62,8 @@ class SecureBucket(Construct):
         force_destroy: bool = False,
         policy_statements: list[Statement] | None = None,
         provider: object | None = None,
+        access_log_bucket: str | None = None,
+        access_log_sink_account: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         common = {"provider": provider} if provider is not None else {}
@@ -106,7 +115,27 @@ class SecureBucket(Construct):
             depends_on=[self.versioning],
             **common,
         )
+        if access_log_bucket is not None:
+            S3BucketLoggingA(
+                self,
+                "access-logging",
+                bucket=bucket_id,
+                target_bucket=access_log_bucket,
+                target_prefix=f"{ACCESS_LOG_PREFIX}{bucket_prefix}",
+                **common,
+            )
+        S3BucketNotification(self, "events", bucket=bucket_id, eventbridge=True, **common)
         statements = [deny_insecure_transport([self.bucket.arn, f"{self.bucket.arn}/*"])]
+        if access_log_sink_account is not None:
+            statements.append(
+                Statement(
+                    sid="S3ServerAccessLogs",
+                    actions=["s3:PutObject"],
+                    resources=[f"{self.bucket.arn}/{ACCESS_LOG_PREFIX}*"],
+                    principals={"Service": ["logging.s3.amazonaws.com"]},
+                    conditions=[("StringEquals", "aws:SourceAccount", [access_log_sink_account])],
+                )
+            )
         statements.extend(policy_statements or [])
         document = policy_document(self, "policy-document", statements)
         S3BucketPolicy(

@@ -323,18 +323,23 @@ class DataStack(LayerStack):
     # ---------------------------------------------------------------------------------------------- buckets
     def _buckets(self) -> None:
         suffix = "" if self.primary is None else "-replica"
-        self.buckets = {
-            name: SecureBucket(
+
+        def bucket(name: str, *, log_to: str | None = None, log_sink: str | None = None) -> SecureBucket:
+            return SecureBucket(
                 self,
                 f"bucket-{name}",
                 bucket_prefix=f"{self.prefix}-{name}{suffix}-",
-                # ELB access logs can only be written with SSE-S3; every other bucket uses the S3 KMS key.
+                # ELB and S3 access logs can only be written with SSE-S3; every other bucket uses the S3 KMS key.
                 kms_key_arn=None if name == "logs" else self.keys["s3"].arn,
                 lifecycle="logs" if name == "logs" else "archive",
                 force_destroy=self.stage.name == "dev",
+                access_log_bucket=log_to,
+                access_log_sink_account=log_sink,
             )
-            for name in BUCKETS
-        }
+
+        # The logs bucket is the access-log sink of every other bucket in this region (it does not log itself).
+        logs = bucket("logs", log_sink=self.caller.account_id)
+        self.buckets = {name: logs if name == "logs" else bucket(name, log_to=logs.name) for name in BUCKETS}
         if self.primary is not None:
             self._replication(self.primary)
 

@@ -5,7 +5,9 @@ service's OpenAPI document (and that every error is problem+json)."""
 from __future__ import annotations
 
 import json
+import logging
 import secrets
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,7 @@ from flask.testing import FlaskClient
 from openapi_core import Config, OpenAPI
 from openapi_core.contrib.werkzeug import WerkzeugOpenAPIRequest, WerkzeugOpenAPIResponse
 from openapi_core.templating.paths.exceptions import OperationNotFound, PathNotFound
+from werkzeug.serving import make_server
 from werkzeug.test import EnvironBuilder, TestResponse
 from werkzeug.wrappers import Request
 
@@ -33,6 +36,40 @@ def fresh_database(deps: LocalDeps, service: str) -> str:
     migrate(url, discover(APPS / service / "migrations"))
     deps.wait_replica_caught_up()
     return name
+
+
+def catalog_env(deps: LocalDeps, admin_token: str, database: str | None = None) -> dict[str, str]:
+    e = deps.endpoints
+    bucket = e.buckets["media"]
+    return service_env(
+        deps,
+        "catalog",
+        database or fresh_database(deps, "catalog"),
+        ADMIN_TOKEN=admin_token,
+        MEDIA_BUCKET=bucket,
+        CDN_BASE_URL=f"{e.aws_endpoint_url}/{bucket}",
+        AWS_ENDPOINT_URL=e.aws_endpoint_url,
+        AWS_REGION=e.aws_region,
+        MEDIA_MAX_BYTES="100000",
+    )
+
+
+class ThreadedServer:
+    """Serve a Flask app over real HTTP on a free port (for service-to-service calls in tests)."""
+
+    def __init__(self, app: Flask) -> None:
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> ThreadedServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.thread.join(5)
 
 
 def service_env(deps: LocalDeps, service: str, database: str, **overrides: str) -> dict[str, str]:

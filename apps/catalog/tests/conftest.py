@@ -8,7 +8,8 @@ from flask import Flask
 
 from apps.catalog.app import create_app
 from apps.localdeps import LocalDeps
-from apps.testing import ContractClient, fresh_database, service_env
+from apps.testing import ContractClient
+from apps.testing import catalog_env as make_catalog_env
 
 
 @pytest.fixture(scope="module")
@@ -18,19 +19,7 @@ def admin_token() -> str:
 
 @pytest.fixture(scope="module")
 def catalog_env(deps: LocalDeps, admin_token: str) -> dict[str, str]:
-    e = deps.endpoints
-    bucket = e.buckets["media"]
-    return service_env(
-        deps,
-        "catalog",
-        fresh_database(deps, "catalog"),
-        ADMIN_TOKEN=admin_token,
-        MEDIA_BUCKET=bucket,
-        CDN_BASE_URL=f"{e.aws_endpoint_url}/{bucket}",
-        AWS_ENDPOINT_URL=e.aws_endpoint_url,
-        AWS_REGION=e.aws_region,
-        MEDIA_MAX_BYTES="100000",
-    )
+    return make_catalog_env(deps, admin_token)
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,1 @@
+"""Payments: the provider adapter (card data never touches the platform) and the idempotent payment ledger."""

@@ -1,0 +1,197 @@
+"""`python -m apps.workers.relay`: the outbox relay, its own process (workload `outbox-relay`).
+
+Publishes outbox rows to SQS as Celery task messages and marks them sent: at-least-once (a crash after the
+publish and before the mark republishes; handlers are idempotent), in id order per order (a failed publish
+holds back that order's later rows), retried with backoff. One relay is active at a time, elected with a
+MySQL named lock held by its session, so replicas are hot standbys and a dead leader's lock frees itself."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import pymysql
+from celery import Celery
+
+from apps.runtime import logs
+from apps.runtime.config import ConfigError, Setting, integer, number
+from apps.runtime.db import Database
+from apps.runtime.entry import CONFIG_EXIT_STATUS
+from apps.workers import schema
+from apps.workers.celery_app import make_celery, send
+from apps.workers.config import DB_SETTINGS, load_worker_settings, queue_urls
+from apps.workers.context import WorkerContext, backoff_s
+
+NAME = "outbox-relay"
+LOCK = "peakshop-outbox-relay"
+log = logging.getLogger("peakshop.relay")
+
+# topic -> the tasks it starts (task name, payload builder)
+ROUTES: dict[str, tuple[tuple[str, Callable[[dict[str, Any]], dict[str, Any]]], ...]] = {
+    "order.placed": ((schema.SETTLE_ORDER, lambda p: {"order_id": p["order_id"]}),),
+    "order.paid": ((schema.ORDER_EMAIL, lambda p: {"order_id": p["order_id"], "event": "order.paid"}),),
+    "order.cancelled": ((schema.ORDER_EMAIL, lambda p: {"order_id": p["order_id"], "event": "order.cancelled"}),),
+}
+SETTINGS: tuple[Setting, ...] = (
+    *DB_SETTINGS,
+    Setting("BATCH", integer(1, 1000), "200", "Outbox rows per poll"),
+    Setting("POLL_S", number(0.005, 10), "0.05", "Pause after an empty poll"),
+    Setting("PUBLISHERS", integer(1, 32), "4", "Orders published in parallel (each order's rows stay in order)"),
+    Setting("RETENTION_H", integer(1, 24 * 30), "24", "Sent rows are purged after this many hours"),
+)
+
+
+@dataclass
+class Row:
+    id: int
+    order_id: str
+    topic: str
+    payload: dict[str, Any]
+
+
+class Relay:
+    def __init__(self, db: Database, celery: Celery, ctx: WorkerContext) -> None:
+        self.db = db
+        self.celery = celery
+        self.ctx = ctx
+        s = ctx.settings
+        self.batch, self.poll_s, self.retention_h = s.batch, s.poll_s, s.retention_h
+        self.stop = threading.Event()
+        self._lock_conn: pymysql.Connection | None = None
+        self._failures = 0
+        self._pool = ThreadPoolExecutor(s.publishers)
+
+    # leadership --------------------------------------------------------------------------------------------
+    def is_leader(self) -> bool:
+        try:
+            if self._lock_conn is None:
+                self._lock_conn = self.db.writer.connect()
+                with self._lock_conn.cursor() as cur:
+                    cur.execute("SELECT GET_LOCK(%s, 0) AS got", (LOCK,))
+                    if cur.fetchone()["got"] != 1:
+                        self._lock_conn.close()
+                        self._lock_conn = None
+                        return False
+                log.info("relay leadership acquired")
+            else:
+                self._lock_conn.ping(reconnect=False)
+            return True
+        except Exception as exc:
+            log.warning("relay lock lost or unavailable", extra={"error": str(exc)})
+            if self._lock_conn is not None:
+                with contextlib.suppress(Exception):
+                    self._lock_conn.close()
+            self._lock_conn = None
+            return False
+
+    # one poll -----------------------------------------------------------------------------------------------
+    def fetch(self) -> list[Row]:
+        rows = self.db.query(
+            "SELECT id, order_id, topic, payload FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT %s",
+            (self.batch,),
+            fresh=True,
+        )
+        return [Row(int(r["id"]), r["order_id"], r["topic"], json.loads(r["payload"])) for r in rows]
+
+    def publish(self, row: Row) -> None:
+        for task, build in ROUTES.get(row.topic, ()):
+            send(self.celery, task, schema.CURRENT[task], build(row.payload), task_id=f"outbox-{row.id}-{task}")
+
+    def publish_order(self, rows: list[Row]) -> list[int]:
+        done: list[int] = []
+        for row in rows:  # in id order; stop at the first failure so later events wait for earlier ones
+            try:
+                self.publish(row)
+            except Exception as exc:
+                log.warning("publish failed", extra={"outbox_id": row.id, "error": str(exc)})
+                self.ctx.metrics.publish_errors.inc()
+                break
+            done.append(row.id)
+            self.ctx.metrics.published.labels(row.topic).inc()
+        return done
+
+    def run_once(self) -> int:
+        rows = self.fetch()
+        self.ctx.metrics.backlog.set(len(rows))
+        if not rows:
+            return 0
+        by_order: dict[str, list[Row]] = {}
+        for row in rows:
+            by_order.setdefault(row.order_id, []).append(row)
+        sent = [i for ids in self._pool.map(self.publish_order, by_order.values()) for i in ids]
+        if sent:
+            placeholders = ",".join(["%s"] * len(sent))
+            self.db.execute(f"UPDATE outbox SET sent_at = NOW(6) WHERE id IN ({placeholders})", sent)
+        failed = [r.id for r in rows if r.id not in set(sent)]
+        if failed:
+            placeholders = ",".join(["%s"] * len(failed))
+            self.db.execute(f"UPDATE outbox SET attempts = attempts + 1 WHERE id IN ({placeholders})", failed)
+            raise RuntimeError(f"{len(failed)} outbox rows not published")
+        return len(sent)
+
+    def purge(self) -> None:
+        self.db.execute(
+            "DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent_at < NOW(6) - INTERVAL %s HOUR LIMIT 1000",
+            (self.retention_h,),
+        )
+
+    def run(self) -> None:
+        last_purge = 0.0
+        while not self.stop.is_set():
+            if not self.is_leader():
+                self.stop.wait(1.0)
+                continue
+            try:
+                n = self.run_once()
+                self._failures = 0
+                if time.monotonic() - last_purge > 60:
+                    self.purge()
+                    last_purge = time.monotonic()
+                if n < self.batch:
+                    self.stop.wait(self.poll_s)
+            except Exception as exc:
+                self._failures += 1
+                delay = backoff_s(min(self._failures, 6), 0.2, cap=10)
+                log.warning("relay poll failed, backing off", extra={"error": str(exc), "delay_s": round(delay, 2)})
+                self.stop.wait(delay)
+        self._pool.shutdown(wait=True)
+        if self._lock_conn is not None:
+            self._lock_conn.close()
+
+
+def main() -> int:
+    try:
+        settings = load_worker_settings(NAME, SETTINGS)
+    except ConfigError as exc:
+        print(f"{NAME}: {exc}", file=sys.stderr, flush=True)
+        return CONFIG_EXIT_STATUS
+    logs.configure(NAME, settings.log_level)
+    ctx = WorkerContext(NAME, settings)
+    celery = make_celery(
+        NAME,
+        queue_urls(settings, NAME),
+        settings.aws_endpoint_url,
+        settings.aws_region,
+        settings.visibility_timeout_s,
+        settings.task_time_limit_s,
+    )
+    relay = Relay(ctx.db, celery, ctx)
+    for sig in (signal.SIGTERM, signal.SIGINT):  # finish the current batch, release the lock, exit
+        signal.signal(sig, lambda *_: relay.stop.set())
+    ctx.metrics.serve(settings.metrics_port)
+    log.info("outbox relay starting")
+    relay.run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

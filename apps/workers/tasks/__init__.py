@@ -1,0 +1,1 @@
+"""Task families; each module's `register(app, ctx)` defines its tasks on one Celery app."""

@@ -1,0 +1,83 @@
+"""Cache-aside against a real Redis: stampede protection, jittered TTLs, versioned keys, outage bypass."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from apps.localdeps import LocalDeps
+from apps.runtime.cache import Cache
+from apps.runtime.metrics import Metrics
+
+
+def make(url: str, version: int = 1, ttl: int = 100) -> Cache:
+    return Cache(
+        url,
+        "cachetest",
+        Metrics("cachetest"),
+        ttl_s=ttl,
+        timeout_s=0.25,
+        retry_after_s=0.3,
+        format_version=version,
+        lock_wait_s=1.0,
+    )
+
+
+def test_concurrent_misses_load_once(deps: LocalDeps):
+    cache = make(deps.endpoints.redis_url)
+    key = cache.key("stampede", time.time_ns())
+    calls: list[int] = []
+    barrier = threading.Barrier(8)
+    results: list[dict] = []
+
+    def loader() -> dict:
+        calls.append(1)
+        time.sleep(0.2)
+        return {"v": 1}
+
+    def worker() -> None:
+        barrier.wait()
+        results.append(cache.get_or_load(key, loader))
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == [{"v": 1}] * 8
+    assert len(calls) == 1
+    assert cache.metrics.value("peakshop_cache_requests_total", result="coalesced") == 7
+
+
+def test_ttls_are_jittered_and_keys_versioned(deps: LocalDeps):
+    v1, v2 = make(deps.endpoints.redis_url, 1), make(deps.endpoints.redis_url, 2)
+    ttls = set()
+    for i in range(20):
+        key = v1.key("ttl", time.time_ns(), i)
+        v1.get_or_load(key, lambda: {"x": 1})
+        ttls.add(v1.client.ttl(key))
+    assert all(90 <= t <= 110 for t in ttls) and len(ttls) > 3
+    v1.get_or_load(v1.key("shared"), lambda: {"format": 1})
+    assert v2.get_or_load(v2.key("shared"), lambda: {"format": 2}) == {"format": 2}
+    assert v1.get_or_load(v1.key("shared"), lambda: {"format": "reloaded"}) == {"format": 1}
+
+
+def test_none_is_not_cached_and_invalidate_reloads(deps: LocalDeps):
+    cache = make(deps.endpoints.redis_url)
+    key = cache.key("inv", time.time_ns())
+    assert cache.get_or_load(key, lambda: None) is None
+    assert cache.get_or_load(key, lambda: {"n": 1}) == {"n": 1}
+    cache.invalidate(key)
+    assert cache.get_or_load(key, lambda: {"n": 2}) == {"n": 2}
+    generation = cache.generation("lists")
+    cache.bump("lists")
+    assert cache.generation("lists") == generation + 1
+
+
+def test_unreachable_redis_serves_loader_and_backs_off():
+    cache = make("redis://127.0.0.1:9/0")  # nothing listens on port 9
+    started = time.monotonic()
+    assert [cache.get_or_load("k", lambda: {"db": True}) for _ in range(20)] == [{"db": True}] * 20
+    assert time.monotonic() - started < 2  # one failed attempt, then bypass: no timeout per request
+    assert cache.metrics.value("peakshop_cache_requests_total", result="error") == 1
+    assert cache.metrics.value("peakshop_cache_requests_total", result="bypass") == 19

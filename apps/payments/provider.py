@@ -80,7 +80,8 @@ class FakeProvider:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute(
                 "CREATE TABLE IF NOT EXISTS calls (op TEXT, idempotency_key TEXT, result TEXT, "
-                "amount_cents INTEGER, created REAL, PRIMARY KEY (op, idempotency_key))"
+                "amount_cents INTEGER, created REAL, requests INTEGER NOT NULL DEFAULT 0, "
+                "PRIMARY KEY (op, idempotency_key))"
             )
 
     def _db(self) -> sqlite3.Connection:
@@ -94,9 +95,10 @@ class FakeProvider:
         """Record the first result for (op, key) and return whatever was recorded first."""
         db = self._db()
         db.execute(
-            "INSERT OR IGNORE INTO calls VALUES (?, ?, ?, ?, ?)",
+            "INSERT OR IGNORE INTO calls VALUES (?, ?, ?, ?, ?, 0)",
             (op, key, json.dumps(result), amount_cents, time.time()),
         )
+        db.execute("UPDATE calls SET requests = requests + 1 WHERE op = ? AND idempotency_key = ?", (op, key))
         row = db.execute("SELECT result FROM calls WHERE op = ? AND idempotency_key = ?", (op, key)).fetchone()
         return dict(json.loads(row[0]))
 
@@ -129,14 +131,21 @@ class FakeProvider:
     def void(self, idempotency_key: str, reference: str) -> None:
         self._once("void", idempotency_key, 0, {"reference": reference})
 
-    def calls(self, op: str, idempotency_key: str) -> int:
-        """How many distinct effects the provider recorded (tests: exactly-once in effect)."""
+    def requests(self, op: str, idempotency_key: str) -> int:
+        """How many times the provider was asked (a retry with the same key asks again, to no new effect)."""
         row = (
             self._db()
-            .execute("SELECT COUNT(*) FROM calls WHERE op = ? AND idempotency_key = ?", (op, idempotency_key))
+            .execute(
+                "SELECT COALESCE(SUM(requests), 0) FROM calls WHERE op = ? AND idempotency_key = ?",
+                (op, idempotency_key),
+            )
             .fetchone()
         )
         return int(row[0])
+
+    def effects(self, op: str) -> int:
+        """Distinct effects of `op` the provider holds (one per idempotency key)."""
+        return int(self._db().execute("SELECT COUNT(*) FROM calls WHERE op = ?", (op,)).fetchone()[0])
 
 
 def build_provider(kind: str, fake_ledger: str, fake_latency_s: float = 0.0) -> PaymentProvider:

@@ -1,0 +1,70 @@
+"""The asynchronous half of checkout with the real processes: outbox relay -> SQS (moto) -> Celery orders
+worker -> payment provider -> paid / cancelled (stock released) -> notifications worker -> mail sink."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+
+from apps.localdeps.stack import wait_until
+from apps.orders.tests.conftest import checkout_body, new_key
+from apps.payments.provider import FakeProvider
+from apps.testing import ContractClient
+from apps.workers.localenv import CheckoutPlatform
+
+
+@pytest.fixture(scope="module")
+def running(platform: CheckoutPlatform) -> Iterator[CheckoutPlatform]:
+    platform.start("outbox-relay")
+    platform.start("orders-worker", MAX_RETRIES="2")
+    platform.start("notifications-worker")
+    yield platform
+    platform.stop_all()
+
+
+def order_status(platform: CheckoutPlatform, order_id: str) -> tuple[str, str]:
+    row = platform.sql(platform.orders_db, "SELECT status, reason FROM orders WHERE id = %s", (order_id,))[0]
+    return row["status"], row["reason"]
+
+
+def place(api: ContractClient, pid: int, qty: int, token: str) -> dict:
+    resp = api.post(
+        "/api/orders/checkout", json=checkout_body([(pid, qty)], token=token), headers={"Idempotency-Key": new_key()}
+    )
+    assert resp.status_code == 201, resp.get_json()
+    return resp.get_json()
+
+
+def test_approved_payment_ends_paid_with_one_capture_and_one_email(api: ContractClient, running: CheckoutPlatform):
+    (pid,) = running.seed_products(1, stock=4)
+    order = place(api, pid, 2, "tok_approve")
+    assert wait_until(lambda: order_status(running, order["id"])[0] == "paid", 30), running.log_tail("orders-worker")
+    provider = FakeProvider(running.provider_ledger)
+    assert (provider.requests("authorize", order["id"]), provider.requests("capture", order["id"])) == (1, 1)
+    payment = running.sql(
+        running.payments_db, "SELECT status, card_last4 FROM payments WHERE order_id = %s", (order["id"],)
+    )
+    assert payment == [{"status": "captured", "card_last4": "4242"}]
+    assert running.stock(pid) == 2
+
+    def mails() -> list[dict]:
+        if not running.mail_sink.exists():
+            return []
+        return [m for m in map(json.loads, running.mail_sink.read_text().splitlines()) if order["id"] in m["body"]]
+
+    assert wait_until(lambda: len(mails()) == 1, 30), running.log_tail("notifications-worker")
+    assert mails()[0]["subject"].endswith("confirmed")
+
+
+@pytest.mark.parametrize(("token", "reason"), [("tok_decline", "payment_declined"), ("tok_timeout", "payment_timeout")])
+def test_declined_or_timed_out_payment_cancels_and_releases_stock(api, running, token, reason):
+    (pid,) = running.seed_products(1, stock=3)
+    order = place(api, pid, 3, token)  # reserves all 3 (the worker may release them before we look)
+    assert wait_until(lambda: order_status(running, order["id"])[0] == "cancelled", 60), running.log_tail(
+        "orders-worker"
+    )
+    assert order_status(running, order["id"]) == ("cancelled", reason)
+    assert running.stock(pid) == 3
+    assert api.get(f"/api/orders/orders/{order['id']}").get_json()["reason"] == reason

@@ -1,0 +1,118 @@
+"""The local dependencies behave like the production topology: GTID replication to a read-only replica that
+survives crashes, measurable lag, a clear error for a missing binary, and a CLI that prints endpoints."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pymysql
+import pytest
+
+from apps.localdeps import LocalDeps
+from apps.localdeps.process import MissingBinaryError, port_open, require_binary
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def app_conn(deps: LocalDeps, reader: bool) -> pymysql.Connection:
+    e = deps.endpoints
+    return pymysql.connect(
+        host="127.0.0.1",
+        port=e.mysql_reader_port if reader else e.mysql_writer_port,
+        user=e.mysql_app_user,
+        password=e.mysql_app_password,
+        autocommit=True,
+    )
+
+
+def test_writes_replicate_and_the_replica_is_read_only(deps: LocalDeps):
+    db = f"peakshop_ld_{secrets.token_hex(3)}"
+    with app_conn(deps, reader=False) as conn, conn.cursor() as cur:
+        cur.execute(f"CREATE DATABASE {db}")
+        cur.execute(f"CREATE TABLE {db}.t (id INT PRIMARY KEY, v VARCHAR(20))")
+        cur.execute(f"INSERT INTO {db}.t VALUES (1, 'écrit')")
+    deps.wait_replica_caught_up()
+    with app_conn(deps, reader=True) as conn, conn.cursor() as cur:
+        cur.execute(f"SELECT v FROM {db}.t WHERE id = 1")
+        assert cur.fetchone() == ("écrit",)
+        with pytest.raises(pymysql.err.OperationalError) as err:
+            cur.execute(f"INSERT INTO {db}.t VALUES (2, 'nope')")
+        assert err.value.args[0] == 1290  # --read-only
+
+
+def test_crashed_replica_restarts_and_catches_up_by_gtid(healthy_deps: LocalDeps):
+    deps = healthy_deps
+    db = f"peakshop_ld_{secrets.token_hex(3)}"
+    deps.writer.query(f"CREATE DATABASE {db}")  # type: ignore[union-attr]
+    deps.writer.query(f"CREATE TABLE {db}.t (id INT PRIMARY KEY)")  # type: ignore[union-attr]
+    deps.kill_dependency("replica")
+    assert not port_open(deps.endpoints.mysql_reader_port)
+    for i in range(5):
+        deps.writer.query(f"INSERT INTO {db}.t VALUES (%s)", (i,))  # type: ignore[union-attr]
+    deps.start_dependency("replica")
+    deps.wait_replica_caught_up()
+    assert deps.replica.query(f"SELECT COUNT(*) AS n FROM {db}.t")[0]["n"] == 5  # type: ignore[union-attr]
+    status = deps.replica_lag()
+    assert status["caught_up"] and status["io_running"] == "Yes" and status["sql_running"] == "Yes"
+
+
+def test_replica_lag_is_measurable(healthy_deps: LocalDeps):
+    deps = healthy_deps
+    deps.set_replica_delay(3)
+    db = f"peakshop_ld_{secrets.token_hex(3)}"
+    deps.writer.query(f"CREATE DATABASE {db}")  # type: ignore[union-attr]
+    deadline, worst = time.monotonic() + 10, 0
+    while time.monotonic() < deadline and worst < 2:
+        worst = max(worst, deps.replica_lag()["seconds_behind_master"] or 0)
+        time.sleep(0.2)
+    assert worst >= 2 and not deps.replica_lag()["caught_up"]
+    deps.set_replica_delay(0)
+    deps.wait_replica_caught_up()
+    assert deps.replica_lag()["caught_up"]
+
+
+def test_paused_replication_reports_unknown_lag(healthy_deps: LocalDeps):
+    healthy_deps.pause_replication()
+    assert healthy_deps.replica_lag()["seconds_behind_master"] is None
+    healthy_deps.writer.query("CREATE DATABASE IF NOT EXISTS peakshop_ld_paused")  # type: ignore[union-attr]
+    assert not healthy_deps.replica_lag()["caught_up"]
+    assert healthy_deps.resume_replication() < 10
+    assert healthy_deps.replica_lag()["caught_up"]
+
+
+def test_missing_binary_names_the_fix():
+    with pytest.raises(MissingBinaryError, match="make setup"):
+        require_binary("peakshop-no-such-daemon")
+
+
+def test_cli_prints_endpoints_and_stops_cleanly():
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "apps.localdeps", "up", "--no-moto"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        lines = []
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.append(line)
+            if line.startswith("}"):
+                break
+        endpoints = json.loads("".join(lines))
+        ports = [endpoints["mysql_writer_port"], endpoints["mysql_reader_port"]]
+        assert all(port_open(p) for p in ports)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+        assert not any(port_open(p) for p in ports)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

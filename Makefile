@@ -44,3 +44,12 @@ bench-synth: setup ## time a full synth against the provider-import floor -> rep
 
 clean: ## remove generated output
 	rm -rf cdktf.out reports .pytest_cache
+
+# Cost estimate (cost/): offline, from the HCL `make synth` wrote; no cdktf import, a few seconds.
+.PHONY: cost cost-refresh
+
+cost: setup ## price cdktf.out -> cost/REPORT.md, cost/charts/*.png, reports/cost.json (STAGE=prod: that stage's JSON only)
+	@$(PY) -m cost report $(if $(STAGE),--stage $(STAGE))
+
+cost-refresh: setup ## rebuild cost/prices/*.yaml from the AWS Price List bulk offer files (needs network)
+	@$(PY) -m cost refresh

@@ -1,0 +1,97 @@
+"""The committed cost report matches what the current cdktf.out gives, and the JSON carries the figures."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+
+from cost.charts import render_charts
+from cost.cli import main
+from cost.hcl import Resource
+from cost.prices import load_tables
+from cost.profiles import load_profiles
+from cost.report import CHARTS_DIR, REPORT_PATH, Report, estimate_all, report_from
+from cost.tests.conftest import provider
+from cost.tests.test_rules import NETWORK
+
+STALE = "cost report is stale: run `make cost` (after `make synth`) and commit cost/REPORT.md and cost/charts/"
+
+
+@pytest.fixture(scope="module")
+def report(synthesized: list[Resource]) -> Report:
+    return report_from(synthesized, load_profiles(), load_tables({r.region for r in synthesized}))
+
+
+def test_committed_report_is_current(report: Report) -> None:
+    assert REPORT_PATH.is_file(), STALE
+    assert report.markdown == REPORT_PATH.read_text(), STALE
+
+
+def test_committed_charts_are_current(report: Report) -> None:
+    for name, png in report.charts.items():
+        path = CHARTS_DIR / name
+        assert path.is_file(), f"{name} missing; {STALE}"
+        assert hashlib.sha256(png).hexdigest() == hashlib.sha256(path.read_bytes()).hexdigest(), f"{name}: {STALE}"
+
+
+def test_charts_are_byte_identical_on_every_render(synthesized: list[Resource]) -> None:
+    profiles = load_profiles()
+    estimates = estimate_all(
+        [r for r in synthesized if r.stage == "prod"], profiles, load_tables({r.region for r in synthesized})
+    )
+    assert render_charts(estimates) == render_charts(estimates)
+
+
+def test_json_has_every_stage_with_its_breakdowns(report: Report, synthesized: list[Resource]) -> None:
+    data = report.data
+    assert set(data["stages"]) == {r.stage for r in synthesized}
+    for stage, figures in data["stages"].items():
+        assert figures["monthly_usd"] > 0, stage
+        assert sum(figures["by_layer"].values()) == pytest.approx(figures["monthly_usd"], abs=0.05), stage
+        assert sum(figures["by_region"].values()) == pytest.approx(figures["monthly_usd"], abs=0.05), stage
+        assert set(figures["by_layer"]) <= {r.layer for r in synthesized if r.stage == stage}
+        assert isinstance(figures["unpriced"], list)
+        assert set(figures["profiles"]) == {"baseline", "black-friday"}
+    prod = data["stages"]["prod"]
+    assert prod["profiles"]["black-friday"]["monthly_usd"] >= prod["monthly_usd"]
+    assert data["target"]["monthly_usd"] == prod["monthly_usd"]
+    assert data["target"]["within"] == (prod["monthly_usd"] <= 2500)
+    for name in ("baseline", "black-friday"):
+        assert data["per_1000_orders"][name] > 0
+
+
+def test_synthesized_stacks_have_no_resource_the_rules_cannot_price(report: Report) -> None:
+    failures = [
+        u
+        for s in report.data["stages"].values()
+        for u in s["unpriced"]
+        if u["reason"] != "no pricing rule for this type"
+    ]
+    assert failures == []  # a rule that exists must find its prices in the committed tables
+
+
+def test_cli_for_one_stage_writes_only_the_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    outdir = tmp_path / "cdktf.out"
+    for name, body in (("prod-primary-network", NETWORK), ("dev-primary-network", NETWORK)):
+        (outdir / "stacks" / name).mkdir(parents=True)
+        (outdir / "stacks" / name / "cdk.tf").write_text(provider("us-east-1") + body)
+    before = REPORT_PATH.read_bytes()
+    target = tmp_path / "cost.json"
+    assert main(["report", "--outdir", str(outdir), "--stage", "prod", "--json", str(target)]) == 0
+    data = json.loads(target.read_text())
+    assert set(data["stages"]) == {"prod"}
+    prod = data["stages"]["prod"]
+    assert {"monthly_usd", "by_layer", "by_region", "unpriced"} <= set(prod)
+    assert set(prod["by_layer"]) == {"network"} and set(prod["by_region"]) == {"us-east-1"}
+    assert set(data["per_1000_orders"]) == {"baseline", "black-friday"}
+    assert REPORT_PATH.read_bytes() == before
+    assert "prod baseline $" in capsys.readouterr().out
+
+
+def test_cli_without_synth_output_says_what_to_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["report", "--outdir", str(tmp_path), "--json", str(tmp_path / "c.json")]) == 2
+    assert "run `make synth` first" in capsys.readouterr().err
+    assert not (tmp_path / "c.json").exists()

@@ -1,0 +1,68 @@
+"""Cost-benefit options are re-priced variants of the stacks: checked against hand-computed deltas."""
+
+from __future__ import annotations
+
+import pytest
+
+from cost.tests.conftest import PROFILE, TABLES, profile, stack
+from cost.tests.test_rules import COMPUTE, NETWORK, PRIMARY_DB
+from cost.tradeoffs import Option, config_changes, prod_options
+
+
+def options(resources: list, **overrides: object) -> dict[str, Option]:
+    return {o.option: o for o in prod_options("prod", resources, profile(**overrides), TABLES)}
+
+
+def by_topic(found: dict[str, Option], topic: str) -> list[Option]:
+    return [o for o in found.values() if o.topic == topic]
+
+
+def test_graviton_vs_x86_prices_the_x86_equivalents() -> None:
+    found = options(stack("prod-primary-compute", COMPUTE % "ON_DEMAND"))
+    [graviton] = by_topic(found, "Graviton vs x86 nodes")
+    # app: 3 x m7g.large (0.08) -> m6i.large (0.10); system: 2 x t4g.medium (0.04) -> t3.medium (0.05)
+    assert graviton.monthly_delta_usd == pytest.approx(3 * 730 * 0.02 + 2 * 730 * 0.01)
+
+
+def test_one_nat_per_region_saves_the_other_gateways() -> None:
+    found = options(stack("prod-primary-network", NETWORK))
+    [nat] = by_topic(found, "NAT per AZ vs one")
+    assert nat.monthly_delta_usd == pytest.approx(-730 * 0.045)  # nat-1 goes; the data volume stays
+    assert "AZ outage" in nat.resilience
+
+
+def test_spot_share_uses_the_worker_share_of_app_nodes() -> None:
+    found = options(stack("prod-primary-compute", COMPUTE % "ON_DEMAND"))
+    spot = sorted(o.monthly_delta_usd for o in by_topic(found, "Spot share for workers"))
+    # 5 of the 10 workloads are workers: all of them on Spot = half the app node-hours at 60% off.
+    assert spot[0] == pytest.approx(-3 * 730 * 0.08 * 0.60 * 0.5)
+    assert spot[1] == pytest.approx(-3 * 730 * 0.08 * 0.60 * 0.25)
+
+
+def test_pilot_light_drops_the_standby_compute_and_network() -> None:
+    resources = stack("prod-primary-network", NETWORK) + stack("prod-secondary-network", NETWORK, "us-west-2")
+    found = options(resources)
+    warm, pilot = by_topic(found, "Warm standby vs pilot light")
+    # secondary: 2 NATs, 1 EIP, 1 interface endpoint in 3 AZs (no traffic in the standby region)
+    assert pilot.monthly_delta_usd == pytest.approx(-(2 * 730 * 0.045 + 730 * 0.005 + 3 * 730 * 0.01))
+    assert warm.monthly_delta_usd == 0.0
+
+
+def test_commitments_discount_the_steady_instance_hours() -> None:
+    resources = stack("prod-primary-compute", COMPUTE % "ON_DEMAND") + stack("prod-primary-data", PRIMARY_DB)
+    found = options(resources)
+    one, three = by_topic(found, "Savings Plans / reserved instances")
+    steady = 3 * 730 * 0.08 + 2 * 730 * 0.04 + 0.20 * 2 * 730 + 0.20 * 730
+    assert one.monthly_delta_usd == pytest.approx(-0.30 * steady)
+    assert three.monthly_delta_usd == pytest.approx(-0.50 * steady)
+
+
+def test_options_without_prices_are_left_out_not_shown_as_savings() -> None:
+    body = (
+        'resource "aws_elasticache_replication_group" "redis" {\n  node_type = "cache.r7g.large"\n'
+        "  num_cache_clusters = 2\n}\n"
+    )
+    found = options(stack("prod-primary-data", body))
+    assert by_topic(found, "Redis node size") == []  # the test table prices no other node type
+    assert config_changes("prod", stack("prod-primary-data", body), profile(), TABLES) == []
+    assert PROFILE["cdn_cache_hit_ratio"] == 0.9

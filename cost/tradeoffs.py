@@ -1,0 +1,340 @@
+"""Cost-benefit options for prod, each computed by re-pricing a changed copy of the synthesized resources (or
+profile) against the current estimate, so every delta comes from the same rules as the report's totals."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from cost.estimate import StageEstimate, estimate_stage
+from cost.hcl import Resource
+from cost.prices import PriceError, PriceTable
+from cost.profiles import HOURS_PER_MONTH, UsageProfile
+from stacks.workloads import WORKLOADS
+
+X86_EQUIVALENT = {
+    "m7g.large": "m6i.large",
+    "m6g.large": "m6i.large",
+    "t4g.medium": "t3.medium",
+    "c7g.large": "c6i.large",
+}
+REDIS_SIZES = ("cache.r7g.large", "cache.r6g.large", "cache.m7g.large", "cache.t4g.medium")
+REDIS_MEMORY_GIB = {
+    "cache.r7g.large": 13.07,
+    "cache.r6g.large": 13.07,
+    "cache.m7g.large": 6.38,
+    "cache.t4g.medium": 3.09,
+}
+PILOT_LIGHT_OFF = (
+    "aws_elasticache_replication_group",
+    "aws_eks_node_group",
+    "aws_eks_cluster",
+    "aws_lb",
+    "aws_wafv2_web_acl",
+    "aws_nat_gateway",
+    "aws_eip",
+    "aws_vpc_endpoint",
+)
+AURORA_IOS_PER_ORIGIN_REQUEST = 5.0  # assumed I/Os per uncached request reaching the database tier
+
+
+@dataclass(frozen=True)
+class Option:
+    topic: str
+    option: str
+    monthly_delta_usd: float
+    resilience: str
+
+
+@dataclass
+class Pricer:
+    stage: str
+    resources: list[Resource]
+    profile: UsageProfile
+    tables: dict[str, PriceTable]
+
+    def __post_init__(self) -> None:
+        self.current = self.price(self.resources, self.profile)
+
+    def price(self, resources: list[Resource], profile: UsageProfile) -> StageEstimate:
+        return estimate_stage(self.stage, resources, profile, self.tables)
+
+    def delta(
+        self,
+        change: Callable[[Resource], Resource | None] | None = None,
+        profile: UsageProfile | None = None,
+    ) -> float:
+        resources = self.resources
+        if change is not None:
+            resources = [c for c in (change(r) for r in self.resources if r.stage == self.stage) if c is not None]
+        variant = self.price(resources, profile or self.profile)
+        new = {u.address for u in variant.unpriced} - {u.address for u in self.current.unpriced}
+        if new:
+            # A missing price must not read as a saving.
+            raise PriceError(f"option leaves {sorted(new)[0]} unpriced")
+        return variant.monthly_usd - self.current.monthly_usd
+
+
+def _with(r: Resource, **attrs: object) -> Resource:
+    return dataclasses.replace(r, attrs={**r.attrs, **attrs})
+
+
+def _sum(estimate: StageEstimate, rtype: str, role: str | None = None) -> float:
+    return sum(
+        line.monthly_usd
+        for line in estimate.lines
+        if line.resource.type == rtype and (role is None or line.resource.role == role)
+    )
+
+
+def _graviton(p: Pricer) -> list[Option]:
+    def x86(r: Resource) -> Resource:
+        if r.type != "aws_eks_node_group":
+            return r
+        return _with(r, instance_types=[X86_EQUIVALENT.get(t, t) for t in r.attrs.get("instance_types", [])])
+
+    return [
+        Option(
+            "Graviton vs x86 nodes",
+            "x86 equivalents (m6i.large, t3.medium) instead of Graviton",
+            p.delta(x86),
+            "none; Graviton needs arm64 images (built multi-arch)",
+        )
+    ]
+
+
+def _spot(p: Pricer) -> list[Option]:
+    """Workers' share of app node-hours (from the workload list) moved to Spot at the table's discount."""
+    workers = sum(1 for w in WORKLOADS if w.kind == "worker") / len(WORKLOADS)
+    app_on_demand = sum(
+        line.monthly_usd * p.tables[line.billed_region].usd("ec2_spot_discount")
+        for line in p.current.lines
+        if line.resource.type == "aws_eks_node_group"
+        and line.unit == "instance-hours"
+        and "system" not in str(line.resource.attrs.get("node_group_name", line.resource.name))
+    )
+    return [
+        Option(
+            "Spot share for workers",
+            f"{share:.0%} of worker capacity ({workers * share:.0%} of app node-hours) on Spot",
+            -app_on_demand * workers * share,
+            "2-minute interruptions: only for SQS workers (idempotent, redriven); never web pods",
+        )
+        for share in (0.5, 1.0)
+    ]
+
+
+def _nat(p: Pricer) -> list[Option]:
+    def one_nat(r: Resource) -> Resource | None:
+        if r.type in ("aws_nat_gateway", "aws_eip") and not r.name.endswith("-0"):
+            return None
+        return r
+
+    return [
+        Option(
+            "NAT per AZ vs one",
+            "one NAT gateway per region instead of one per AZ",
+            p.delta(one_nat),
+            "an AZ outage cuts egress (payment providers) for all AZs; prod config forbids it",
+        )
+    ]
+
+
+def _rds(p: Pricer) -> list[Option]:
+    primary = [r for r in p.resources if r.stage == p.stage and r.type == "aws_db_instance" and r.role == "primary"]
+    writer = next((r for r in primary if "replicate_source_db" not in r.attrs), None)
+    if writer is None:
+        return []
+    table = p.tables[writer.region]
+    cls = str(writer.attrs["instance_class"])
+    storage = float(writer.attrs.get("allocated_storage", 0))
+    current = sum(
+        line.monthly_usd for line in p.current.lines if line.resource in primary and "backups" not in line.item
+    )
+    hour = table.usd(f"rds_hour:{cls}")
+    # Multi-AZ DB cluster: a writer and two readable standbys replace the Multi-AZ writer and both replicas.
+    units = table.usd("rds_multi_az_cluster_factor")
+    cluster = units * (hour * HOURS_PER_MONTH + storage * table.usd("rds_gp3_gb_month"))
+    options = [
+        Option(
+            "RDS Multi-AZ instance vs cluster vs Aurora",
+            f"Multi-AZ DB cluster ({cls} x{units:g}; its 2 readable standbys replace the 2 read replicas)",
+            cluster - current,
+            "better: failover typically under 35 s (vs 60-120 s); check cross-region replica "
+            "support for the secondary region before switching",
+        )
+    ]
+    aurora_key = f"aurora_hour:{cls}"
+    if table.has(aurora_key):
+        prof = p.profile
+        origin = prof.monthly(prof.page_views_per_day * prof.requests_per_page_view, p.stage, "primary")
+        ios = origin * (1 - prof.cdn_cache_hit_ratio) * AURORA_IOS_PER_ORIGIN_REQUEST / 1e6
+        aurora = (
+            3 * table.usd(aurora_key) * HOURS_PER_MONTH
+            + storage * table.usd("aurora_storage_gb_month")
+            + ios * table.usd("aurora_io_million")
+        )
+        options.append(
+            Option(
+                "RDS Multi-AZ instance vs cluster vs Aurora",
+                f"Aurora MySQL writer + 2 readers ({cls}), {ios:.0f}M I/Os",
+                aurora - current,
+                "better: failover < 1 min; Global Database RPO ~1 s / RTO < 1 min for the secondary",
+            )
+        )
+    return options
+
+
+def _standby(p: Pricer) -> list[Option]:
+    def pilot_light(r: Resource) -> Resource | None:
+        return None if r.role == "secondary" and r.type in PILOT_LIGHT_OFF else r
+
+    secondary = p.current.role_total("secondary")
+    return [
+        Option(
+            "Warm standby vs pilot light",
+            f"warm standby (current secondary region: ${secondary:,.0f}/month)",
+            0.0,
+            "RTO minutes: scale the standby node group, promote the replica, Route 53 fails over",
+        ),
+        Option(
+            "Warm standby vs pilot light",
+            "pilot light: keep DB replica, buckets, keys; no EKS, Redis, ALB, NAT, endpoints until failover",
+            p.delta(pilot_light),
+            "RTO tens of minutes (create cluster, nodes, cache; cold cache); RPO unchanged",
+        ),
+    ]
+
+
+def _redis(p: Pricer) -> list[Option]:
+    current = {
+        str(r.attrs.get("node_type"))
+        for r in p.resources
+        if r.stage == p.stage and r.type == "aws_elasticache_replication_group"
+    }
+    options = []
+    for size in REDIS_SIZES:
+        if size in current:
+            continue
+
+        def resize(r: Resource, size: str = size) -> Resource:
+            return _with(r, node_type=size) if r.type == "aws_elasticache_replication_group" else r
+
+        memory = REDIS_MEMORY_GIB.get(size, 0)
+        note = "burstable: CPU credits run out under sustained peak load" if ".t4g." in size else "same topology"
+        try:
+            delta = p.delta(resize)
+        except PriceError:
+            continue
+        options.append(
+            Option(
+                "Redis node size",
+                f"{size} ({memory:g} GiB) in both regions",
+                delta,
+                f"{note}; memory {memory:g} GiB per node",
+            )
+        )
+    return options
+
+
+def _commitments(p: Pricer) -> list[Option]:
+    steady = sum(
+        line.monthly_usd
+        for line in p.current.lines
+        if line.unit in ("instance-hours", "node-hours") and "spot" not in line.item
+    )
+    options = []
+    for years in (1, 3):
+        discount = p.tables[next(iter(sorted(p.tables)))].usd(f"reserved_discount_{years}yr")
+        options.append(
+            Option(
+                "Savings Plans / reserved instances",
+                f"{years}-year no-upfront commitment on the steady ${steady:,.0f} of EC2, RDS, Redis",
+                -discount * steady,
+                "none; commitment outlives a downsizing",
+            )
+        )
+    return options
+
+
+def _caching(p: Pricer) -> list[Option]:
+    options = []
+    for ratio in (0.8, 0.95):
+        if abs(ratio - p.profile.cdn_cache_hit_ratio) < 1e-9:
+            continue
+        profile = dataclasses.replace(p.profile, values={**p.profile.values, "cdn_cache_hit_ratio": ratio})
+        origin = 1 - ratio
+        options.append(
+            Option(
+                "CloudFront caching ratio",
+                f"cache hit ratio {ratio:.0%} (now {p.profile.cdn_cache_hit_ratio:.0%}): "
+                f"origin gets {origin:.0%} of requests",
+                p.delta(profile=profile),
+                "higher hit ratio also cuts origin load, so fewer app nodes at the peak",
+            )
+        )
+    return options
+
+
+def prod_options(
+    stage: str, resources: list[Resource], profile: UsageProfile, tables: dict[str, PriceTable]
+) -> list[Option]:
+    p = Pricer(stage, resources, profile, tables)
+    options: list[Option] = []
+    for build in (_graviton, _spot, _nat, _rds, _standby, _redis, _commitments, _caching):
+        try:
+            options.extend(build(p))
+        except PriceError:
+            continue  # an option whose prices the tables lack is left out rather than shown wrong
+    return options
+
+
+@dataclass(frozen=True)
+class ConfigChange:
+    field: str
+    current: str
+    proposed: str
+    monthly_delta_usd: float
+    why: str
+
+
+CONFIG_CHANGES: tuple[tuple[str, str, str, str, str], ...] = (
+    # (config field, resource type, attribute, proposed value, why it keeps resilience)
+    (
+        "cache_node_type",
+        "aws_elasticache_replication_group",
+        "node_type",
+        "cache.m7g.large",
+        "same 2-node Multi-AZ groups with automatic failover in both regions; 6.4 GiB per node is ample for "
+        "sessions, carts and catalog cache",
+    ),
+    (
+        "db_instance_class",
+        "aws_db_instance",
+        "instance_class",
+        "db.m7g.large",
+        "same Multi-AZ writer, 2 read replicas and cross-region replica; Graviton3, 8 GiB RAM per instance",
+    ),
+)
+
+
+def config_changes(
+    stage: str, resources: list[Resource], profile: UsageProfile, tables: dict[str, PriceTable]
+) -> list[ConfigChange]:
+    """Size changes in stacks/config.py `_defaults()` that lower prod's cost without removing redundancy."""
+    p = Pricer(stage, resources, profile, tables)
+    changes = []
+    for field, rtype, attr, proposed, why in CONFIG_CHANGES:
+        current = sorted({str(r.attrs.get(attr)) for r in p.resources if r.stage == stage and r.type == rtype})
+        if not current or current == [proposed]:
+            continue
+
+        def resize(r: Resource, rtype: str = rtype, attr: str = attr, proposed: str = proposed) -> Resource:
+            return _with(r, **{attr: proposed}) if r.type == rtype else r
+
+        try:
+            changes.append(ConfigChange(field, ", ".join(current), proposed, p.delta(resize), why))
+        except PriceError:
+            continue
+    return changes

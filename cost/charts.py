@@ -24,7 +24,7 @@ def _png(fig: Figure) -> bytes:
     return buffer.getvalue()
 
 
-def cost_by_layer(estimates: dict[str, dict[str, StageEstimate]]) -> bytes:
+def cost_by_layer(estimates: dict[str, dict[str, StageEstimate]], target_usd: float | None = None) -> bytes:
     stages = list(estimates)
     layers = sorted({layer for by in estimates.values() for layer in by["baseline"].by_layer})
     fig = Figure(figsize=(7, 4))
@@ -36,6 +36,8 @@ def cost_by_layer(estimates: dict[str, dict[str, StageEstimate]]) -> bytes:
         bottom = [b + v for b, v in zip(bottom, values, strict=True)]
     for x, total in enumerate(bottom):
         ax.annotate(f"${total:,.0f}", (x, total), ha="center", va="bottom", fontsize=9)
+    if target_usd:
+        ax.axhline(target_usd, color="#333333", linestyle="--", linewidth=1, label=f"prod target ${target_usd:,.0f}")
     ax.set_ylabel("USD per month")
     ax.set_title("Monthly cost by layer (baseline profile)")
     ax.legend(fontsize=8)
@@ -63,5 +65,8 @@ def baseline_vs_peak(estimates: dict[str, dict[str, StageEstimate]]) -> bytes:
     return _png(fig)
 
 
-def render_charts(estimates: dict[str, dict[str, StageEstimate]]) -> dict[str, bytes]:
-    return {"cost_by_layer.png": cost_by_layer(estimates), "baseline_vs_peak.png": baseline_vs_peak(estimates)}
+def render_charts(estimates: dict[str, dict[str, StageEstimate]], target_usd: float | None = None) -> dict[str, bytes]:
+    return {
+        "cost_by_layer.png": cost_by_layer(estimates, target_usd),
+        "baseline_vs_peak.png": baseline_vs_peak(estimates),
+    }

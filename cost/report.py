@@ -25,6 +25,22 @@ STAGE_ORDER = ("dev", "staging", "prod")
 TARGET_STAGE = "prod"
 TARGET_USD = 2500.0
 TOP_LINES = 15
+ASSUMPTIONS = (
+    "730 hours a month, on-demand list prices; free tiers (SQS first million requests, ten CloudWatch alarms, "
+    "three dashboards) are ignored, so small items are slightly overstated.",
+    "Desired node counts are sized for the baseline; during a profile's peak hours traffic-serving node groups "
+    "scale in proportion to the load, never beyond their max size. System node groups keep their size.",
+    "The warm-standby secondary region serves no user traffic (`secondary_traffic_share`); it pays for its "
+    "running capacity, replication and a share of the primary's log volume.",
+    "One AWS account per stage: the first CloudTrail trail of each stage records management events for free.",
+    "S3 is priced at the steady state of a bucket written at a constant rate for `storage_horizon_days`, "
+    "following its lifecycle transitions; noncurrent versions and request charges are not modelled.",
+    "RDS backup storage up to the provisioned size is free; the daily change kept for the retention is billed. "
+    "AWS Backup recovery points are a full copy plus the daily change kept for each rule's retention.",
+    "Not priced: KMS and Secrets Manager API requests, application custom metrics, Route 53 queries (alias "
+    "records are free), Performance Insights beyond the free 7 days (none configured), data transfer out "
+    "except through CloudFront.",
+)
 
 
 @dataclass(frozen=True)
@@ -274,6 +290,9 @@ def _markdown(
         "check what actually runs.",
         "",
     ]
+    out += ["## Assumptions and what is not priced", ""]
+    out += [f"- {a}" for a in ASSUMPTIONS]
+    out.append("")
     unpriced = [(s, u) for s, by in estimates.items() for u in by["baseline"].unpriced]
     out += ["## Unpriced resources", ""]
     if unpriced:
@@ -329,7 +348,7 @@ def report_from(resources: list[Resource], profiles: dict[str, UsageProfile], ta
         changes = config_changes(TARGET_STAGE, resources, profiles["baseline"], tables)
     data = build_data(estimates, profiles, tables, options, changes)
     markdown = _markdown(resources, estimates, profiles, tables, data, options, changes)
-    return Report(markdown, render_charts(estimates), data)
+    return Report(markdown, render_charts(estimates, TARGET_USD if TARGET_STAGE in estimates else None), data)
 
 
 def build_report(

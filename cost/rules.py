@@ -111,6 +111,7 @@ FREE_TYPES: dict[str, str] = {
             "aws_s3_bucket_logging",
             "aws_s3_bucket_notification",
             "aws_s3_bucket_cors_configuration",
+            "aws_s3_bucket_object_lock_configuration",
             "aws_sqs_queue_policy",
             "aws_sqs_queue_redrive_policy",
             "aws_sqs_queue_redrive_allow_policy",
@@ -572,42 +573,70 @@ def s3_replication(r: Resource, ctx: Context) -> list[LineItem]:
     return lines
 
 
-def backup_plan(r: Resource, ctx: Context) -> list[LineItem]:
-    """Recovery points of the stage's databases: a full copy plus the daily change kept for the retention."""
+def _protected(r: Resource, ctx: Context) -> list[tuple[str, float, float]]:
+    """(price key, full GB, GB changed per day) of what the plan's selections back up.
+
+    Without a selection the plan is assumed to protect the region's database writers."""
     p = ctx.profile
-    protected = sum(
-        float(o.attrs.get("allocated_storage", 0))
-        for o in ctx.in_stage("aws_db_instance")
-        if o.region == r.region and "replicate_source_db" not in o.attrs
-    )
+    found: list[tuple[str, float, float]] = []
+    change = p.db_change_gb_per_day * p.data_share(r.stage)
+    for selection in ctx.same_stack(r, "aws_backup_selection"):
+        if ctx.resolve(selection.attrs.get("plan_id"), selection, "aws_backup_plan") != r:
+            continue
+        for expr in selection.attrs.get("resources") or []:
+            db = ctx.resolve(expr, selection, "aws_db_instance")
+            bucket = ctx.resolve(expr, selection, "aws_s3_bucket")
+            if db is not None:
+                found.append(("backup_gb_month", float(db.attrs.get("allocated_storage", 0)), change))
+            elif bucket is not None:
+                ingest = p.keyed("bucket_ingest_gb_per_day", _bucket_name(bucket)) * p.data_share(r.stage)
+                transitions, expiry = _lifecycle(bucket, ctx)
+                held = sum(storage_by_class(ingest, p.storage_horizon_days, transitions, expiry).values())
+                found.append(("backup_s3_gb_month", held, ingest))
+    if not found:
+        for db in ctx.in_stage("aws_db_instance"):
+            if db.region == r.region and "replicate_source_db" not in db.attrs:
+                found.append(("backup_gb_month", float(db.attrs.get("allocated_storage", 0)), change))
+    return found
+
+
+def backup_plan(r: Resource, ctx: Context) -> list[LineItem]:
+    """Recovery points: a full copy of each protected resource plus its daily change kept for the retention
+    (incremental backups), per rule, and the same again in the region each copy action targets."""
+    protected = _protected(r, ctx)
     other_regions = sorted({o.region for o in ctx.resources} - {r.region})
     lines = []
     for rule in _blocks(r.attrs.get("rule")):
         retention = float(_first(rule.get("lifecycle")).get("delete_after", 35))
-        stored = protected + p.db_change_gb_per_day * p.data_share(r.stage) * retention
         name = rule.get("rule_name", "rule")
-        lines.append(
-            _line(r, ctx, f"{name}: {retention:g}-day recovery points", stored, "GB-months", "backup_gb_month")
-        )
-        for copy in _blocks(rule.get("copy_action")):
-            if not other_regions:
-                continue
-            dest = other_regions[0]
-            keep = float(_first(copy.get("lifecycle")).get("delete_after", retention))
-            copied = protected + p.db_change_gb_per_day * p.data_share(r.stage) * keep
-            change = p.db_change_gb_per_day * p.data_share(r.stage) * DAYS_PER_MONTH
-            lines.append(_line(r, ctx, f"{name}: copy to {dest}", change, "GB", "transfer_inter_region_gb"))
+        for key in sorted({k for k, _, _ in protected}):
+            kind = "S3" if "s3" in key else "RDS"
+            items = [(full, change) for k, full, change in protected if k == key]
+            stored = sum(full + change * retention for full, change in items)
             lines.append(
-                _line(
-                    r,
-                    ctx,
-                    f"{name}: copies kept {keep:g} days in {dest}",
-                    copied,
-                    "GB-months",
-                    "backup_gb_month",
-                    region=dest,
-                )
+                _line(r, ctx, f"{name}: {kind} recovery points kept {retention:g} days", stored, "GB-months", key)
             )
+            for copy in _blocks(rule.get("copy_action")):
+                if not other_regions:
+                    continue
+                dest = other_regions[0]
+                keep = float(_first(copy.get("lifecycle")).get("delete_after", retention))
+                copied = sum(full + change * keep for full, change in items)
+                monthly_change = sum(change for _, change in items) * DAYS_PER_MONTH
+                lines.append(
+                    _line(r, ctx, f"{name}: {kind} copy to {dest}", monthly_change, "GB", "transfer_inter_region_gb")
+                )
+                lines.append(
+                    _line(
+                        r,
+                        ctx,
+                        f"{name}: {kind} copies kept {keep:g} days in {dest}",
+                        copied,
+                        "GB-months",
+                        key,
+                        region=dest,
+                    )
+                )
     return lines
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from cdktf import App, TerraformStack
 
+from stacks.compute import ComputeStack
 from stacks.config import StageConfig
 from stacks.data import DataStack
 from stacks.network import NetworkStack
@@ -18,4 +19,9 @@ def build_stacks(app: App, stages: list[StageConfig]) -> dict[str, TerraformStac
         primary_data = DataStack(app, stage, "primary", network=networks["primary"])
         secondary_data = DataStack(app, stage, "secondary", network=networks["secondary"], primary=primary_data)
         stacks += [networks["primary"], networks["secondary"], primary_data, secondary_data]
+        primary_compute = ComputeStack(app, stage, "primary", network=networks["primary"], data=primary_data)
+        secondary_compute = ComputeStack(
+            app, stage, "secondary", network=networks["secondary"], data=secondary_data, primary=primary_compute
+        )
+        stacks += [primary_compute, secondary_compute]
     return {stack.node.id: stack for stack in stacks}

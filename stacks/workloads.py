@@ -14,6 +14,26 @@ READINESS_PATH = "/readyz"
 LIVENESS_PATH = "/healthz"
 NAMESPACE = "peakshop"
 
+# Pod shutdown vs. load balancer draining: the one place the target groups (stacks/compute.py) and the charts
+# (preStop hook, terminationGracePeriodSeconds) take these from. On shutdown the pod first sleeps in preStop
+# while the controller deregisters it, then keeps finishing in-flight requests; the ALB stops routing to it
+# after the deregistration delay, which must end before Kubernetes kills the pod.
+PRESTOP_SLEEP_S = 10
+TERMINATION_GRACE_PERIOD_S = 45  # counts from the start of preStop
+DEREGISTRATION_DELAY_S = 30
+# Kubernetes counts the grace period from the start of preStop, so draining must end inside the grace period
+# (which also keeps it shorter than preStop + grace).
+if max(PRESTOP_SLEEP_S, DEREGISTRATION_DELAY_S) >= TERMINATION_GRACE_PERIOD_S:  # pragma: no cover - edit-time guard
+    raise ValueError("the ALB must finish draining a pod before Kubernetes kills it")
+# Target group health checks on the readiness path.
+HEALTH_CHECK_INTERVAL_S = 10
+HEALTH_CHECK_TIMEOUT_S = 5
+HEALTHY_THRESHOLD = 2
+UNHEALTHY_THRESHOLD = 3
+# The service whose readiness stands for "this region can serve": Route 53 health checks call /readyz on
+# each region's ALB and the ALB forwards that one path (without the origin header) to this service.
+REGION_HEALTH_SERVICE = "catalog"
+
 QUEUES: tuple[str, ...] = ("orders", "notifications", "media", "privacy")
 BUCKETS: tuple[str, ...] = ("media", "storefront", "logs", "backups")
 

@@ -65,6 +65,7 @@ PRICES: dict[str, float] = {
     "kms_key_month": 1.0,
     "secret_month": 0.40,
     "backup_gb_month": 0.05,
+    "backup_s3_gb_month": 0.04,
     "ecr_gb_month": 0.10,
 }
 

@@ -501,9 +501,37 @@ resource "aws_backup_plan" "plan" {
     result = estimate(resources)
     assert at(result, "vault") == {}
     assert at(result, "plan") == {
-        "daily: 35-day recovery points": approx((100 + 2 * 35) * 0.05),  # full copy + daily change kept
-        "daily: copy to us-west-2": approx(2 * DAYS * 0.02),
-        "daily: copies kept 14 days in us-west-2": approx((100 + 2 * 14) * 0.05),
+        "daily: RDS recovery points kept 35 days": approx((100 + 2 * 35) * 0.05),  # full + daily change
+        "daily: RDS copy to us-west-2": approx(2 * DAYS * 0.02),
+        "daily: RDS copies kept 14 days in us-west-2": approx((100 + 2 * 14) * 0.05),
+    }
+
+
+def test_backup_plan_prices_what_its_selection_protects() -> None:
+    body = """
+resource "aws_backup_plan" "plan" {
+  name = "p"
+  rule {
+    rule_name = "monthly"
+    lifecycle {
+      delete_after = 365
+    }
+  }
+}
+resource "aws_backup_selection" "selection" {
+  plan_id = "${aws_backup_plan.plan.id}"
+  resources = [
+    "${REMOTE.cross-stack-output-aws_db_instancewriterarn}",
+    "${REMOTE.cross-stack-output-aws_s3_bucketmediaarn}"
+  ]
+}
+""".replace("REMOTE", REMOTE)
+    resources = stack("prod-primary-data", PRIMARY_DB + STORAGE) + stack("prod-primary-dr", body)
+    result = estimate(resources)
+    assert at(result, "plan") == {
+        "monthly: RDS recovery points kept 365 days": approx((100 + 2 * 365) * 0.05),
+        # media holds 365 GB (1 GB/day for the 365-day horizon) and changes by 1 GB a day
+        "monthly: S3 recovery points kept 365 days": approx((365 + 1 * 365) * 0.04),
     }
 
 

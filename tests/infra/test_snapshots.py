@@ -11,7 +11,7 @@ from stacks.config import stack_name
 from tests.infra.synthesized import Platform
 
 SNAPSHOT_STAGE = "dev"
-LAYERS = ("network", "data")
+LAYERS = ("network", "data", "compute")
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ import dataclasses
 import ipaddress
 import itertools
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,7 @@ Role = Literal["primary", "secondary"]
 ROLES: tuple[Role, ...] = ("primary", "secondary")
 STAGE_NAMES: tuple[str, ...] = ("dev", "staging", "prod")
 PROJECT = "peakshop"
+EKS_VERSION = "1.34"  # the newest EKS standard-support version the pinned AWS provider (6.25) knows
 
 
 class ConfigError(ValueError):
@@ -114,6 +116,11 @@ class StageConfig:
     backend: Backend
     domain: str
     alert_emails: tuple[str, ...] = ()
+    eks_version: str = EKS_VERSION
+    # Who may reach the EKS API from outside the VPC (office/VPN egress); empty turns the public endpoint off.
+    eks_public_access_cidrs: tuple[str, ...] = ()
+    # IAM role names that get cluster-admin access entries (break-glass and the deploy pipeline).
+    eks_admin_roles: tuple[str, ...] = ()
 
     def region(self, role: Role) -> RegionConfig:
         return self.primary if role == "primary" else self.secondary
@@ -226,6 +233,9 @@ def _defaults() -> dict[str, Any]:
             "backend": {"bucket": "peakshop-terraform-state", "region": "us-east-1"},
             "domain": "peakshop.example.com" if name == "prod" else f"{name}.peakshop.example.com",
             "alert_emails": ["oncall@peakshop.example.com"],
+            "eks_version": EKS_VERSION,
+            "eks_public_access_cidrs": ["198.51.100.0/24"],  # documentation range: replace with the VPN egress
+            "eks_admin_roles": ["peakshop-platform-admin", f"peakshop-{name}-deployer"],
         }
     return {"stages": stages}
 
@@ -359,6 +369,7 @@ def validate(config: PlatformConfig) -> None:
             if net.prefixlen > 16:
                 raise ConfigError(f"{where}.vpc_cidr: needs a /16 or larger to hold the subnet tiers")
             networks.append((f"{where}.vpc_cidr", net))
+        _validate_cluster(stage, base)
         sizes = stage.sizes
         for group in ("system_nodes", "app_nodes", "secondary_app_nodes"):
             ng: NodeGroupSize = getattr(sizes, group)
@@ -387,3 +398,19 @@ def validate(config: PlatformConfig) -> None:
     for (name_a, a), (name_b, b) in itertools.combinations(networks, 2):
         if a.overlaps(b):
             raise ConfigError(f"{name_b}: {b} overlaps {name_a} ({a})")
+
+
+def _validate_cluster(stage: StageConfig, base: str) -> None:
+    if not re.fullmatch(r"1\.\d{2}", stage.eks_version):
+        raise ConfigError(
+            f"{base}.eks_version: expected a Kubernetes minor version like 1.34, got {stage.eks_version!r}"
+        )
+    for cidr in stage.eks_public_access_cidrs:
+        try:
+            net = ipaddress.ip_network(cidr)
+        except ValueError as exc:
+            raise ConfigError(f"{base}.eks_public_access_cidrs: {exc}") from None
+        if net.prefixlen < 8:
+            raise ConfigError(f"{base}.eks_public_access_cidrs: {cidr} is too wide; name the VPN or office ranges")
+    if not stage.eks_admin_roles:
+        raise ConfigError(f"{base}.eks_admin_roles: at least one admin role, or nobody can manage the cluster")

@@ -68,6 +68,10 @@ def test_regions_are_overridable_by_environment() -> None:
         ({"stages": {"dev": {"sizes": {"app_nodes": {"min_size": 5}}}}}, "stages.dev.sizes.app_nodes: need"),
         ({"stages": {"dev": {"secondary": {"region": "us-east-1"}}}}, "stages.dev.secondary.region: must differ"),
         ({"stages": {"dev": {"primary": {"vpc_cidr": "10.999.0.0/16"}}}}, "stages.dev.primary.vpc_cidr: "),
+        ({"stages": {"prod": {"eks_public_access_cidrs": ["0.0.0.0/0"]}}}, "stages.prod.eks_public_access_cidrs: "),
+        ({"stages": {"dev": {"eks_public_access_cidrs": ["10.0.0.300/24"]}}}, "stages.dev.eks_public_access_cidrs: "),
+        ({"stages": {"dev": {"eks_version": "latest"}}}, "stages.dev.eks_version: expected"),
+        ({"stages": {"dev": {"eks_admin_roles": []}}}, "stages.dev.eks_admin_roles: at least one"),
     ],
 )
 def test_bad_configuration_names_the_field(tmp_path: Path, override: dict, message: str) -> None:

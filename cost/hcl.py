@@ -6,6 +6,9 @@ here once, so pricing rules see ordinary Python values. Reading HCL instead of i
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
 import os
 import re
 from concurrent.futures import ProcessPoolExecutor
@@ -15,6 +18,7 @@ from typing import Any
 
 import hcl2
 
+SHARED = "shared"
 STACK_NAME = re.compile(r"^(?P<stage>[a-z0-9]+)-(?P<role>primary|secondary)-(?P<layer>[a-z0-9-]+)$")
 
 
@@ -58,8 +62,11 @@ def unquote(value: Any) -> Any:
 def parse_stack(stack: str, text: str) -> list[Resource]:
     """Every resource of one stack's HCL, each with the region of the provider it uses."""
     match = STACK_NAME.match(stack)
-    if not match:
-        raise SynthError(f"{stack}: stack name is not <stage>-<primary|secondary>-<layer>")
+    # Stacks outside the <stage>-<role>-<layer> scheme (the per-account pipeline) form the "shared" stage.
+    if match:
+        stage, role, layer = match["stage"], match["role"], match["layer"]
+    else:
+        stage, role, layer = SHARED, "primary", stack.removeprefix(f"{SHARED}-")
     doc = unquote(hcl2.loads(text))
     regions: dict[str, str] = {}
     for block in doc.get("provider", []):
@@ -78,9 +85,9 @@ def parse_stack(stack: str, text: str) -> list[Resource]:
                 resources.append(
                     Resource(
                         stack=stack,
-                        stage=match["stage"],
-                        role=match["role"],
-                        layer=match["layer"],
+                        stage=stage,
+                        role=role,
+                        layer=layer,
                         region=region,
                         type=rtype,
                         name=name,
@@ -90,8 +97,36 @@ def parse_stack(stack: str, text: str) -> list[Resource]:
     return resources
 
 
-def _parse_args(args: tuple[str, str]) -> list[Resource]:
-    return parse_stack(*args)
+CACHE_DIR = Path(__file__).resolve().parents[1] / ".gen" / "cost-hcl"
+_PARSER_VERSION = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
+
+
+def _cache_path(name: str, text: str) -> Path:
+    """Keyed by this module's source, the stack name and the HCL, so any change misses the cache."""
+    digest = hashlib.sha256(f"{_PARSER_VERSION}\0{name}\0{text}".encode()).hexdigest()
+    return CACHE_DIR / f"{digest}.json"
+
+
+def _cached(name: str, text: str) -> list[Resource] | None:
+    path = _cache_path(name, text)
+    try:
+        return [Resource(**item) for item in json.loads(path.read_text())]
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def _parse_and_cache(args: tuple[str, str]) -> list[Resource]:
+    name, text = args
+    resources = parse_stack(name, text)
+    path = _cache_path(name, text)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps([dataclasses.asdict(r) for r in resources]))
+        tmp.replace(path)
+    except OSError:
+        pass  # the cache only saves time
+    return resources
 
 
 def read_outdir(outdir: Path, stage: str | None = None) -> list[Resource]:
@@ -101,10 +136,14 @@ def read_outdir(outdir: Path, stage: str | None = None) -> list[Resource]:
     if not files:
         raise SynthError(f"{stacks_dir}: no synthesized stacks (cdk.tf); run `make synth` first")
     wanted = [(p.parent.name, p.read_text()) for p in files if not stage or p.parent.name.startswith(f"{stage}-")]
-    # python-hcl2 (lark) is the slow part: parse stacks on every core.
-    with ProcessPoolExecutor(max_workers=min(len(wanted), os.cpu_count() or 1) or 1) as pool:
-        parsed = list(pool.map(_parse_args, wanted))
-    resources = [r for stack in parsed for r in stack]
-    if stage and not resources:
+    parsed = {name: _cached(name, text) for name, text in wanted}
+    missing = [(name, text) for name, text in wanted if parsed[name] is None]
+    if missing:
+        # python-hcl2 (lark) is the slow part: parse the stacks not seen before on every core.
+        with ProcessPoolExecutor(max_workers=max(1, min(len(missing), os.cpu_count() or 1))) as pool:
+            for (name, _), resources in zip(missing, pool.map(_parse_and_cache, missing), strict=True):
+                parsed[name] = resources
+    result = [r for name, _ in wanted for r in parsed[name] or []]
+    if stage and not result:
         raise SynthError(f"{stacks_dir}: no stacks for stage {stage!r}; run `make synth` first")
-    return resources
+    return result

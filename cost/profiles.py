@@ -45,6 +45,8 @@ FIELDS: dict[str, tuple[str, str]] = {
     "lambda_invocations_per_month": ("count", "invocations per Lambda function per month"),
     "sfn_transitions_per_month": ("count", "state transitions per state machine per month (DR runbooks)"),
     "fis_minutes_per_month": ("count", "fault-injection action-minutes per experiment template per month"),
+    "pipeline_runs_per_month": ("count", "delivery pipeline runs per month (merges to main)"),
+    "build_minutes_per_run": ("count", "minutes each CodeBuild project / build action runs per pipeline run"),
 }
 STAGES = ("dev", "staging", "prod")
 

@@ -134,6 +134,7 @@ FREE_TYPES: dict[str, str] = {
     "aws_wafv2_rule_group": "billed as one rule of each web ACL that references it",
     "aws_elasticache_global_replication_group": "its member replication groups carry the node cost",
     "aws_sfn_activity": "no charge until used by a state machine",
+    "aws_codestarconnections_connection": "connections to GitHub are free",
     "aws_ecr_repository_creation_template": "replicated repositories' storage is priced on the replication rule",
 }
 
@@ -819,6 +820,37 @@ def fis_template(r: Resource, ctx: Context) -> list[LineItem]:
     return [_line(r, ctx, f"{actions} actions during drills", minutes, "action-minutes", "fis_action_minute")]
 
 
+# ------------------------------------------------------------------------------------------------ delivery
+
+
+def codebuild_project(r: Resource, ctx: Context) -> list[LineItem]:
+    env = _first(r.attrs.get("environment"))
+    compute = str(env.get("compute_type", "BUILD_GENERAL1_SMALL"))
+    arm = "ARM" in str(env.get("type", ""))
+    key = f"codebuild_minute:{'arm:' if arm else ''}{compute}"
+    minutes = ctx.profile.pipeline_runs_per_month * ctx.profile.build_minutes_per_run
+    return [_line(r, ctx, f"{compute}{' arm' if arm else ''} builds", minutes, "build-minutes", key)]
+
+
+def codepipeline(r: Resource, ctx: Context) -> list[LineItem]:
+    p = ctx.profile
+    if str(r.attrs.get("pipeline_type", "V1")) != "V2":
+        return [_line(r, ctx, "V1 pipeline", 1, "pipeline-months", "codepipeline_v1_month")]
+    actions = [a for stage in _blocks(r.attrs.get("stage")) for a in _blocks(stage.get("action"))]
+    builds = sum(1 for a in actions if str(a.get("category", "")) in ("Build", "Test", "Deploy", "Invoke"))
+    minutes = p.pipeline_runs_per_month * builds * p.build_minutes_per_run
+    return [
+        _line(
+            r,
+            ctx,
+            f"V2 pipeline, {builds} build/deploy actions",
+            minutes,
+            "action-minutes",
+            "codepipeline_v2_action_minute",
+        )
+    ]
+
+
 Rule = Callable[[Resource, Context], list[LineItem]]
 
 RULES: dict[str, Rule] = {
@@ -858,4 +890,6 @@ RULES: dict[str, Rule] = {
     "aws_secretsmanager_secret": secret,
     "aws_sfn_state_machine": state_machine,
     "aws_fis_experiment_template": fis_template,
+    "aws_codebuild_project": codebuild_project,
+    "aws_codepipeline": codepipeline,
 }

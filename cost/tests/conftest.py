@@ -67,6 +67,8 @@ PRICES: dict[str, float] = {
     "backup_gb_month": 0.05,
     "backup_s3_gb_month": 0.04,
     "ecr_gb_month": 0.10,
+    "codebuild_minute:BUILD_GENERAL1_LARGE": 0.02,
+    "codepipeline_v2_action_minute": 0.002,
 }
 
 PROFILE: dict[str, Any] = {
@@ -98,6 +100,8 @@ PROFILE: dict[str, Any] = {
     "lambda_invocations_per_month": 100000,
     "sfn_transitions_per_month": 2000,
     "fis_minutes_per_month": 30,
+    "pipeline_runs_per_month": 100,
+    "build_minutes_per_run": 10,
 }
 
 

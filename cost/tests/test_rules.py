@@ -616,3 +616,47 @@ def test_every_rule_type_is_priced_or_free_never_both() -> None:
     assert not set(RULES) & set(FREE_TYPES)
     assert all(t.startswith("aws_") for t in [*RULES, *FREE_TYPES])
     assert not math.isnan(estimate([]).monthly_usd)
+
+
+def test_shared_pipeline_stack_codebuild_and_codepipeline() -> None:
+    body = """
+resource "aws_codestarconnections_connection" "github" {
+  name = "gh"
+}
+resource "aws_codebuild_project" "verify" {
+  environment {
+    compute_type = "BUILD_GENERAL1_LARGE"
+    type = "LINUX_CONTAINER"
+  }
+}
+resource "aws_codepipeline" "pipeline" {
+  pipeline_type = "V2"
+  stage {
+    name = "Source"
+    action {
+      category = "Source"
+    }
+  }
+  stage {
+    name = "Verify"
+    action {
+      category = "Build"
+    }
+    action {
+      category = "Build"
+    }
+  }
+  stage {
+    name = "Approve"
+    action {
+      category = "Approval"
+    }
+  }
+}
+"""
+    resources = stack("shared-pipeline", body)
+    assert {(r.stage, r.role, r.layer) for r in resources} == {("shared", "primary", "pipeline")}
+    result = estimate(resources, "shared")
+    assert at(result, "verify") == {"BUILD_GENERAL1_LARGE builds": approx(100 * 10 * 0.02)}  # runs x minutes
+    assert at(result, "pipeline") == {"V2 pipeline, 2 build/deploy actions": approx(100 * 2 * 10 * 0.002)}
+    assert result.unpriced == []

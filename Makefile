@@ -45,6 +45,26 @@ bench-synth: setup ## time a full synth against the provider-import floor -> rep
 clean: ## remove generated output
 	rm -rf cdktf.out reports .pytest_cache
 
+# Local platform (apps/platform): the whole shop on this machine behind haproxy on 127.0.0.1:8080.
+.PHONY: up down status load browser-test
+USERS ?= 50
+DURATION ?= 120
+
+up: setup ## start (or reconcile) the whole shop locally: deps, migrations, demo catalog, services, workers, haproxy
+	@$(PY) -m apps.platform up
+
+down: ## stop every local process (data kept; `python -m apps.platform down --purge` deletes it)
+	@$(PY) -m apps.platform down
+
+status: ## every local process with its health (exit 1 if any is unhealthy)
+	@$(PY) -m apps.platform status
+
+load: up ## Black-Friday load profile: USERS=<n> DURATION=<seconds> -> reports/load.json
+	@$(PY) -m apps.platform.load --users $(USERS) --duration $(DURATION)
+
+browser-test: setup ## Playwright + Debian Chromium journeys against the local platform (SCREENSHOTS=1 keeps every step)
+	@$(PYTEST) tests/e2e $(PYTEST_ARGS)
+
 # Cost estimate (cost/): offline, from the HCL `make synth` wrote; no cdktf import, a few seconds.
 .PHONY: cost cost-refresh
 

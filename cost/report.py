@@ -25,6 +25,7 @@ STAGE_ORDER = ("dev", "staging", "prod")
 TARGET_STAGE = "prod"
 TARGET_USD = 2500.0
 TOP_LINES = 15
+DRIVERS = 4
 ASSUMPTIONS = (
     "730 hours a month, on-demand list prices; free tiers (SQS first million requests, ten CloudWatch alarms, "
     "three dashboards) are ignored, so small items are slightly overstated.",
@@ -51,7 +52,7 @@ class Report:
 
 
 def _usd(value: float) -> str:
-    return f"${value:,.2f}"
+    return f"-${-value:,.2f}" if value < -0.005 else f"${abs(value):,.2f}"
 
 
 def _stages(resources: list[Resource]) -> list[str]:
@@ -195,12 +196,16 @@ def _markdown(
                 )
             out += _table(["field", "change", "monthly delta", "prod after", "resilience"], crows)
             commit = next((o for o in options if o.option.startswith("1-year")), None)
-            if commit:
+            if commit and commit.basis_usd:
+                # The size changes only touch instance-hours, so the committed spend shrinks by their deltas.
+                discount = commit.monthly_delta_usd / commit.basis_usd
+                resized = commit.basis_usd + sum(c.monthly_delta_usd for c in changes)
                 out += [
                     "",
                     f"Independently of sizes, a 1-year no-upfront Savings Plan / reserved instances on the steady "
-                    f"instance spend saves {_usd(-commit.monthly_delta_usd)} (at current sizes); prod would then be "
-                    f"{_usd(target['monthly_usd'] + commit.monthly_delta_usd)} without any change to the stacks.",
+                    f"instance spend saves {_usd(-commit.monthly_delta_usd)} at current sizes (prod "
+                    f"{_usd(target['monthly_usd'] + commit.monthly_delta_usd)} without touching the stacks), or "
+                    f"{_usd(-discount * resized)} after the size changes (prod {_usd(running + discount * resized)}).",
                 ]
         out += ["", "## Cost per 1,000 orders (prod)", ""]
         out += _table(
@@ -265,6 +270,13 @@ def _markdown(
         f"Total of all {len(base.lines)} line items: {_usd(base.monthly_usd)} (the stage total is their sum).",
         "",
     ]
+    out += ["## Largest cost drivers per stage (baseline)", ""]
+    drivers = []
+    for stage, by_profile in estimates.items():
+        ranked = sorted(by_profile["baseline"].by_type.items(), key=lambda kv: (-kv[1], kv[0]))[:DRIVERS]
+        drivers.append([stage, ", ".join(f"`{t}` {_usd(v)}" for t, v in ranked)])
+    out += _table(["stage", f"top {DRIVERS} resource types"], drivers)
+    out.append("")
     if options:
         out += [f"## Cost-benefit options ({TARGET_STAGE}, baseline)", ""]
         out.append(

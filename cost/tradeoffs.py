@@ -45,6 +45,7 @@ class Option:
     option: str
     monthly_delta_usd: float
     resilience: str
+    basis_usd: float = 0.0  # the spend a percentage option applies to (commitments)
 
 
 @dataclass
@@ -238,6 +239,32 @@ def _redis(p: Pricer) -> list[Option]:
     return options
 
 
+def _standby_redis(p: Pricer) -> list[Option]:
+    """A smaller cache in the standby region only, resized online when it takes over."""
+    options = []
+    for size in ("cache.m7g.large", "cache.t4g.medium"):
+
+        def resize(r: Resource, size: str = size) -> Resource:
+            standby = r.role == "secondary" and r.type == "aws_elasticache_replication_group"
+            return _with(r, node_type=size) if standby and r.attrs.get("node_type") != size else r
+
+        try:
+            delta = p.delta(resize)
+        except PriceError:
+            continue
+        if delta:
+            options.append(
+                Option(
+                    "Redis node size",
+                    f"standby region only: {size} until failover",
+                    delta,
+                    "failover adds an online node-type change (minutes) before the standby takes full load; "
+                    "needs a secondary cache size in stacks/config.py",
+                )
+            )
+    return options
+
+
 def _commitments(p: Pricer) -> list[Option]:
     steady = sum(
         line.monthly_usd
@@ -253,6 +280,7 @@ def _commitments(p: Pricer) -> list[Option]:
                 f"{years}-year no-upfront commitment on the steady ${steady:,.0f} of EC2, RDS, Redis",
                 -discount * steady,
                 "none; commitment outlives a downsizing",
+                basis_usd=steady,
             )
         )
     return options
@@ -282,7 +310,7 @@ def prod_options(
 ) -> list[Option]:
     p = Pricer(stage, resources, profile, tables)
     options: list[Option] = []
-    for build in (_graviton, _spot, _nat, _rds, _standby, _redis, _commitments, _caching):
+    for build in (_graviton, _spot, _nat, _rds, _standby, _redis, _standby_redis, _commitments, _caching):
         try:
             options.extend(build(p))
         except PriceError:

@@ -74,8 +74,9 @@ def build_routes(svc: Service) -> Blueprint:
     # categories --------------------------------------------------------------------------------------------
     @bp.get("/categories")
     def categories() -> Response:
-        key = cache.key("categories", cache.generation("categories"))
-        return jsonify(items=cache.get_or_load(key, lambda: repo.list_categories(db)))
+        key = cache.key("categories", cache.generation("categories", local=True))
+        raw = cache.get_or_load_raw(key, lambda: {"items": repo.list_categories(db)}, local=True)
+        return Response(raw, mimetype="application/json")
 
     @bp.post("/categories")
     def create_category() -> tuple[Response, int]:
@@ -104,13 +105,13 @@ def build_routes(svc: Service) -> Blueprint:
             page_size=int_arg("page_size", 20, 1, 100) or 20,
         )
         digest = hashlib.sha256(f.cache_part().encode()).hexdigest()[:32]
-        key = cache.key("products", cache.generation("products"), digest)
+        key = cache.key("products", cache.generation("products", local=True), digest)
 
         def load() -> dict[str, Any]:
             rows, total = repo.list_products(db, f)
             return {"items": [summary(r) for r in rows], "page": f.page, "page_size": f.page_size, "total": total}
 
-        return jsonify(cache.get_or_load(key, load))
+        return Response(cache.get_or_load_raw(key, load, local=True), mimetype="application/json")
 
     @bp.post("/products")
     def create_product() -> tuple[Response, int]:
@@ -136,10 +137,10 @@ def build_routes(svc: Service) -> Blueprint:
     @bp.get("/products/<int:product_id>")
     def product_detail(product_id: int) -> Response:
         product_id = checked_id(product_id)
-        detail = cache.get_or_load(product_key(product_id), lambda: load_detail(product_id))
-        if detail is None:
+        raw = cache.get_or_load_raw(product_key(product_id), lambda: load_detail(product_id), local=True)
+        if raw is None:
             raise not_found("product")
-        return jsonify(detail)
+        return Response(raw, mimetype="application/json")
 
     @bp.patch("/products/<int:product_id>")
     def update_product(product_id: int) -> Response:

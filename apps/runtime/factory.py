@@ -58,7 +58,14 @@ def create_service_app(
     metrics = Metrics(name)
     db = Database(settings, metrics, consistency.wrote_recently, consistency.mark_wrote)
     cache = Cache(
-        settings.redis_url, name, metrics, settings.cache_ttl_s, settings.redis_timeout_s, settings.redis_retry_after_s
+        settings.redis_url,
+        name,
+        metrics,
+        settings.cache_ttl_s,
+        settings.redis_timeout_s,
+        settings.redis_retry_after_s,
+        local_ttl_s=settings.local_cache_ttl_s,
+        bypass_local=consistency.wrote_recently,
     )
     doc = yaml.safe_load(openapi_path.read_text())
     service = Service(name, settings, metrics, db, cache, doc, SchemaValidators(doc))

@@ -81,3 +81,32 @@ def test_unreachable_redis_serves_loader_and_backs_off():
     assert time.monotonic() - started < 2  # one failed attempt, then bypass: no timeout per request
     assert cache.metrics.value("peakshop_cache_requests_total", result="error") == 1
     assert cache.metrics.value("peakshop_cache_requests_total", result="bypass") == 19
+
+
+def test_near_cache_serves_hot_keys_locally_and_expires(deps: LocalDeps):
+    bypass = {"on": False}
+    cache = Cache(
+        deps.endpoints.redis_url,
+        "cachetest",
+        Metrics("cachetest"),
+        ttl_s=100,
+        timeout_s=0.25,
+        retry_after_s=0.3,
+        local_ttl_s=0.3,
+        bypass_local=lambda: bypass["on"],
+    )
+    other_process = make(deps.endpoints.redis_url)
+    key = cache.key("near", time.time_ns())
+    assert cache.get_or_load(key, lambda: {"v": 1}, local=True) == {"v": 1}
+    other_process.invalidate(key)  # another worker's write: this process keeps its copy briefly
+    assert cache.get_or_load(key, lambda: {"v": 2}, local=True) == {"v": 1}
+    assert cache.metrics.value("peakshop_cache_requests_total", result="local_hit") == 1
+    bypass["on"] = True  # this client just wrote: read-your-writes skips the near cache
+    assert cache.get_or_load(key, lambda: {"v": 2}, local=True) == {"v": 2}
+    bypass["on"] = False
+    time.sleep(0.35)
+    other_process.invalidate(key)
+    assert cache.get_or_load(key, lambda: {"v": 3}, local=True) == {"v": 3}  # expired locally: reloaded
+    cache.invalidate(key)  # a write in this process drops the local copy at once
+    assert cache.get_or_load(key, lambda: {"v": 4}, local=True) == {"v": 4}
+    assert cache.get_or_load(key, lambda: {"v": 5}) == {"v": 4}  # local=False never uses the near cache

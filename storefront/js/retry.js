@@ -14,11 +14,13 @@ export function shouldRetry(policy, method, headers, status, attempt) {
   return policy.retry_statuses.includes(status);
 }
 
+const RETRY_AFTER = /^\s*\d+(\.\d+)?\s*$/; // delay-seconds; an HTTP date or garbage is ignored
+
 /** Milliseconds to wait before the next attempt: the server's Retry-After (seconds, capped) when given,
  * else "full jitter" exponential back-off: uniform in [0, min(max_delay, base * 2^(attempt-1))). */
 export function backoffMs(policy, attempt, retryAfter, random = Math.random) {
-  const seconds = retryAfter === null || retryAfter === undefined ? NaN : Number(retryAfter);
-  if (Number.isFinite(seconds) && seconds >= 0) return Math.min(seconds * 1000, policy.retry_after_max_ms);
+  const given = retryAfter === null || retryAfter === undefined ? "" : String(retryAfter);
+  if (RETRY_AFTER.test(given)) return Math.floor(Math.min(Number(given) * 1000, policy.retry_after_max_ms));
   const ceiling = Math.min(policy.max_delay_ms, policy.base_delay_ms * 2 ** (attempt - 1));
   return Math.floor(random() * ceiling);
 }

@@ -73,3 +73,13 @@ cost: setup ## price cdktf.out -> cost/REPORT.md, cost/charts/*.png, reports/cos
 
 cost-refresh: setup ## rebuild cost/prices/*.yaml from the AWS Price List bulk offer files (needs network)
 	@$(PY) -m cost refresh
+
+# Application core (apps/): migrations by command (never at process start) and the catalog benchmark.
+.PHONY: migrate bench-catalog
+SERVICE ?= catalog
+
+migrate: setup ## apply apps/$(SERVICE)/migrations (reads PEAKSHOP_<SERVICE>_DB_MIGRATE_URL or _DB_WRITER_URL)
+	@$(PY) -m apps.runtime.migrate $(SERVICE)
+
+bench-catalog: setup ## catalog detail/list vs bare-Flask ceiling through gunicorn (real MariaDB+replica, Redis) -> reports/bench-catalog.json
+	@$(PY) -m apps.bench.catalog

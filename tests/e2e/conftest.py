@@ -39,7 +39,7 @@ def _unavailable(reason: str) -> None:
     pytest.skip(f"browser tests need Chromium: {reason} (install it with `make setup`)")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")  # torn down right after these tests: the rest of the suite gets the CPU back
 def shop_url() -> Iterator[str]:
     s = settings.load()
     started_here = not control.Supervisor(s).running()

@@ -1,0 +1,66 @@
+"""Rendered manifests validate against the Kubernetes schemas of the cluster's version and the vendored CRD
+schemas, and the validation is strict enough that a misspelt field fails."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+
+from tests.charts.conftest import TARGETS, Docs, of_kind
+from tests.charts.render import RenderError, Target, render
+from tests.charts.validate import CRD_SCHEMAS, eks_version, validate_documents
+
+
+@pytest.mark.parametrize("target", TARGETS, ids=[f"{t.stage}-{t.role}" for t in TARGETS])
+def test_rendered_manifests_are_valid(rendered: dict[Target, Docs], target: Target) -> None:
+    docs = rendered[target]
+    assert validate_documents(docs, eks_version(target.stage)) == []
+    assert {(d["apiVersion"], d["kind"]) for d in docs} >= set(CRD_SCHEMAS), "every vendored CRD schema is used"
+
+
+@pytest.fixture(scope="module")
+def dev(rendered: dict[Target, Docs]) -> Docs:
+    return rendered[Target("dev")]
+
+
+def mutated(docs: Docs, kind: str, name: str) -> dict:
+    return copy.deepcopy(of_kind(docs, kind)[name])
+
+
+def test_a_misspelt_crd_field_fails(dev: Docs) -> None:
+    binding = mutated(dev, "TargetGroupBinding", "catalog")
+    binding["spec"]["targetGroupArn"] = binding["spec"].pop("targetGroupARN")
+    problems = [str(p) for p in validate_documents([binding], "1.34")]
+    assert any("targetGroupArn" in p for p in problems) and any("targetGroupARN" in p for p in problems)
+
+
+def test_a_wrong_enum_in_a_crd_fails(dev: Docs) -> None:
+    secret = mutated(dev, "ExternalSecret", "catalog")
+    secret["spec"]["target"]["creationPolicy"] = "Owned"
+    scaled = mutated(dev, "ScaledObject", "orders-worker")
+    del scaled["spec"]["triggers"][0]["type"]
+    problems = [str(p) for p in validate_documents([secret, scaled], "1.34")]
+    assert len(problems) == 2 and "Owned" in problems[0] and "'type' is a required property" in problems[1]
+
+
+def test_a_misspelt_kubernetes_field_fails(dev: Docs) -> None:
+    deployment = mutated(dev, "Deployment", "catalog")
+    app = deployment["spec"]["template"]["spec"]["containers"][0]
+    app["readinessProbes"] = app.pop("readinessProbe")
+    problems = [str(p) for p in validate_documents([deployment], "1.34")]
+    assert problems and "readinessProbes" in problems[0]
+
+
+def test_an_unknown_kind_is_an_error_not_a_pass() -> None:
+    doc = {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}}
+    (problem,) = validate_documents([doc], "1.34")
+    assert "no schema" in str(problem)
+
+
+def test_a_misspelt_value_fails_rendering(workdir: Path) -> None:
+    with pytest.raises(RenderError, match="autoscalling"):
+        render(Target("dev"), workdir, ("--set", "web.autoscalling.minReplicas=3"))
+    with pytest.raises(RenderError, match="minReplicas"):
+        render(Target("prod"), workdir, ("--set", "web.autoscaling.minReplicas=1"))

@@ -158,6 +158,7 @@ def haproxy_cfg(s: LocalSettings, inv: Inventory) -> str:
             "    option httpchk",
             f"    http-check send meth GET uri {READINESS_PATH}",
             "    http-check expect status 200",
+            "    http-response set-header X-Served-By %s",  # local only: shows which instance answered
             # a server marked down finishes its in-flight requests (draining); new ones go elsewhere
             *(f"    server {p.name} 127.0.0.1:{p.port} {CHECK} slowstart 3s" for p in inv.web_instances(svc)),
             "",

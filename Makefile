@@ -9,7 +9,7 @@ export BC_SKIP_MAPPING := TRUE
 PY := .venv/bin/python
 PYTEST := $(PY) -m pytest
 
-.PHONY: help setup synth test lint pytest scan compliance snapshots bench-synth clean
+.PHONY: help setup synth test lint pytest scan compliance charts snapshots bench-synth clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -34,7 +34,14 @@ scan: setup ## policy gate: checkov over cdktf.out (+ reports/charts) -> reports
 compliance: setup ## regenerate docs/compliance.md from policy/controls.yaml
 	@$(PY) -m policy.compliance
 
-test: setup lint synth scan pytest ## everything CI runs
+charts: setup ## render every stage to reports/charts/<stage>.yaml: helm lint --strict, schemas, checkov, chart policy tests (expects `make synth`)
+	@$(PY) -m tests.charts.render
+	@$(PY) -m tests.charts.validate
+	@checkov --skip-download --quiet --compact --config-file charts/checkov.yaml --framework kubernetes -d reports/charts
+	@checkov --skip-download --quiet --compact --config-file charts/checkov.yaml --framework dockerfile $(addprefix -f ,charts/images/Dockerfile $(wildcard apps/*/Dockerfile))
+	@$(PYTEST) tests/charts -q
+
+test: setup lint synth charts scan pytest ## everything CI runs
 
 snapshots: setup ## update the syrupy snapshots of the synthesized stacks
 	@$(PYTEST) tests/infra/test_snapshots.py --snapshot-update

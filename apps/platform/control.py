@@ -112,6 +112,27 @@ def haproxy_servers(s: LocalSettings) -> dict[str, dict[str, str]]:
     return found
 
 
+MYSQL_ENDPOINTS = {"writer": "mysql-writer", "reader": "mysql-reader"}
+
+
+def mysql_endpoint_target(s: LocalSettings, endpoint: str) -> int:
+    """The database port a stable MySQL endpoint (`writer` or `reader`) currently forwards to."""
+    out = haproxy_command(s, f"show servers state {MYSQL_ENDPOINTS[endpoint]}").splitlines()
+    header = out[1].lstrip("# ").split()
+    row = dict(zip(header, out[2].split(), strict=False))
+    return int(row["srv_port"])
+
+
+def move_mysql_endpoint(s: LocalSettings, endpoint: str, port: int) -> None:
+    """Point a stable MySQL endpoint at another database (a failover), like RDS flipping its DNS name;
+    connections to the old target are cut so clients reconnect to the new one."""
+    backend = MYSQL_ENDPOINTS[endpoint]
+    answer = haproxy_command(s, f"set server {backend}/db addr 127.0.0.1 port {port}")
+    if "changed" not in answer and "no need to change" not in answer:
+        raise RuntimeError(f"haproxy refused to move {endpoint}: {answer.strip()}")
+    haproxy_command(s, f"shutdown sessions server {backend}/db")
+
+
 @dataclass(frozen=True)
 class Health:
     ok: bool

@@ -82,7 +82,7 @@ serverurl=unix://{s.supervisor_socket}
     return head + "\n" + "\n\n".join(programs + groups) + "\n"
 
 
-def _s3_backend(name: str, bucket: str, s: LocalSettings, strip: str, index: bool) -> str:
+def _s3_backend(name: str, bucket: str, s: LocalSettings, strip: str, index: bool, max_age_s: int) -> str:
     rules = [
         f"backend {name}",
         "    http-request deny deny_status 405 unless METH_GET or METH_HEAD",
@@ -96,7 +96,7 @@ def _s3_backend(name: str, bucket: str, s: LocalSettings, strip: str, index: boo
         f"    http-request set-path /{bucket}%[path]",
         f"    http-request set-header Host 127.0.0.1:{s.moto_port}",
         "    http-request del-header Authorization",
-        '    http-response set-header Cache-Control "public, max-age=60"',
+        f'    http-response set-header Cache-Control "public, max-age={max_age_s}"',
         "    http-response cache-store cdn",
         f"    server s3 127.0.0.1:{s.moto_port} check inter 2s",
     ]
@@ -129,7 +129,7 @@ def haproxy_cfg(s: LocalSettings, inv: Inventory) -> str:
         "cache cdn",
         "    total-max-size 64",
         "    max-object-size 2000000",
-        "    max-age 60",
+        "    max-age 60",  # the edge keeps an object at most this long (less if the response says so)
         "",
         "frontend alb",
         f"    bind 127.0.0.1:{s.alb_port}",
@@ -164,9 +164,9 @@ def haproxy_cfg(s: LocalSettings, inv: Inventory) -> str:
             "",
         ]
     out += [
-        _s3_backend("cdn_media", bucket_name("media"), s, "/media", index=False),
+        _s3_backend("cdn_media", bucket_name("media"), s, "/media", index=False, max_age_s=3600),
         "",
-        _s3_backend("cdn_storefront", bucket_name("storefront"), s, "", index=True),
+        _s3_backend("cdn_storefront", bucket_name("storefront"), s, "", index=True, max_age_s=10),
         "",
         "listen stats",
         f"    bind 127.0.0.1:{s.haproxy_stats_port}",

@@ -16,6 +16,7 @@ from typing import Any
 import pymysql
 
 from apps.localdeps.process import ChildProcess, require_binary
+from apps.localdeps.tls import TlsFiles
 
 APP_DB_PREFIX = "peakshop"  # the app user may create and use any database whose name starts with this
 
@@ -57,8 +58,11 @@ def init_datadir(target: Path) -> None:
 class MariaDB(ChildProcess):
     ready_timeout = 60.0
 
-    def __init__(self, workdir: Path, server_id: int, template: Path, replica: bool) -> None:
+    def __init__(
+        self, workdir: Path, server_id: int, template: Path, replica: bool, tls: TlsFiles | None = None
+    ) -> None:
         super().__init__(workdir)
+        self.tls = tls
         self.name = "mariadb-replica" if replica else "mariadb-writer"
         self.server_id = server_id
         self.replica = replica
@@ -91,6 +95,8 @@ class MariaDB(ChildProcess):
             "--max-connections=500",
             f"--log-error={self.workdir / 'error.log'}",
         ]
+        if self.tls is not None:
+            args += [f"--ssl-ca={self.tls.ca}", f"--ssl-cert={self.tls.cert}", f"--ssl-key={self.tls.key}"]
         if self.replica:
             args += ["--read-only=1", "--relay-log=relay", "--skip-slave-start=0"]
         return args
@@ -127,6 +133,10 @@ def create_users(writer: MariaDB, creds: Credentials) -> None:
         ("GRANT SLAVE MONITOR, BINLOG MONITOR ON *.* TO 'app'@'%%'", ()),
         ("CREATE USER IF NOT EXISTS 'repl'@'%%' IDENTIFIED BY %s", (creds.repl_password,)),
         ("GRANT REPLICATION SLAVE ON *.* TO 'repl'@'%%'", ()),
+        # like app, but the server refuses it without TLS: proves the TLS setting is really used
+        ("CREATE USER IF NOT EXISTS 'app_tls'@'%%' IDENTIFIED BY %s REQUIRE SSL", (creds.app_password,)),
+        (f"GRANT ALL PRIVILEGES ON `{APP_DB_PREFIX}%%`.* TO 'app_tls'@'%%'", ()),
+        ("GRANT SLAVE MONITOR, BINLOG MONITOR ON *.* TO 'app_tls'@'%%'", ()),
     )
     for stmt, args in statements:
         writer.query(stmt, args)

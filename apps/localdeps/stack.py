@@ -25,6 +25,7 @@ from apps.localdeps.mariadb import (
 from apps.localdeps.moto_server import MotoServer
 from apps.localdeps.process import ChildProcess
 from apps.localdeps.redis_server import RedisServer
+from apps.localdeps.tls import TlsFiles, issue_server_files
 from stacks.workloads import BUCKETS, QUEUES
 
 Dependency = Literal["writer", "replica", "redis", "moto"]
@@ -42,6 +43,7 @@ class Endpoints:
     mysql_app_password: str
     mysql_admin_user: str
     mysql_admin_password: str
+    mysql_tls_ca: str  # CA that signed both servers' certificates; user app_tls (app's password) requires TLS
     redis_url: str
     aws_endpoint_url: str
     aws_region: str
@@ -50,12 +52,15 @@ class Endpoints:
     queue_urls: dict[str, str]
     buckets: dict[str, str]
 
-    def mysql_url(self, database: str, reader: bool = False, admin: bool = False) -> str:
+    def mysql_url(self, database: str, reader: bool = False, admin: bool = False, tls_user: bool = False) -> str:
+        """URL for the app user (or admin); `tls_user` picks app_tls, which the server refuses without TLS."""
         user, pw = (
             (self.mysql_admin_user, self.mysql_admin_password)
             if admin
             else (self.mysql_app_user, self.mysql_app_password)
         )
+        if tls_user:
+            user = "app_tls"
         port = self.mysql_reader_port if reader else self.mysql_writer_port
         return f"mysql://{user}:{pw}@127.0.0.1:{port}/{database}"
 
@@ -69,6 +74,7 @@ class LocalDeps:
         self.root = Path(tempfile.mkdtemp(prefix="peakshop-deps-")) if root is None else root
         self.creds = Credentials.generate()
         self.with_moto = with_moto
+        self.tls: TlsFiles | None = None
         self.writer: MariaDB | None = None
         self.replica: MariaDB | None = None
         self.redis = RedisServer(self.root / "redis")
@@ -80,8 +86,9 @@ class LocalDeps:
         try:
             template = self.root / "mariadb-template"
             init_datadir(template)
-            self.writer = MariaDB(self.root / "writer", 1, template, replica=False)
-            self.replica = MariaDB(self.root / "replica", 2, template, replica=True)
+            self.tls = issue_server_files(self.root / "tls")
+            self.writer = MariaDB(self.root / "writer", 1, template, replica=False, tls=self.tls)
+            self.replica = MariaDB(self.root / "replica", 2, template, replica=True, tls=self.tls)
             shutil.rmtree(template)
             for proc in self._all():
                 proc.start()
@@ -99,6 +106,7 @@ class LocalDeps:
             mysql_app_password=self.creds.app_password,
             mysql_admin_user="admin",
             mysql_admin_password=self.creds.admin_password,
+            mysql_tls_ca=str(self.tls.ca),
             redis_url=self.redis.url,
             aws_endpoint_url=self.moto.url if self.moto else "",
             aws_region=AWS_REGION,

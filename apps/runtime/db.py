@@ -72,7 +72,9 @@ class Pool:
         self._pid = os.getpid()
 
     def connect(self) -> pymysql.Connection:
-        tls: dict[str, Any] = {"ssl_ca": self.tls_ca, "ssl_verify_cert": True} if self.tls_ca else {}
+        tls: dict[str, Any] = {}
+        if self.tls_ca:  # verify the chain and that the certificate names the host we dialled
+            tls = {"ssl_ca": self.tls_ca, "ssl_verify_cert": True, "ssl_verify_identity": True}
         return pymysql.connect(
             host=self.url.host,
             port=self.url.port,

@@ -77,7 +77,7 @@ def contract_violations(migration: Migration) -> list[str]:
 
 
 def _connect(url: MysqlUrl, tls_ca: str) -> pymysql.Connection:
-    tls = {"ssl_ca": tls_ca, "ssl_verify_cert": True} if tls_ca else {}
+    tls = {"ssl_ca": tls_ca, "ssl_verify_cert": True, "ssl_verify_identity": True} if tls_ca else {}
     return pymysql.connect(
         host=url.host,
         port=url.port,

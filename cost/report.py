@@ -26,6 +26,7 @@ TARGET_STAGE = "prod"
 TARGET_USD = 2500.0
 TOP_LINES = 15
 DRIVERS = 4
+TRADE_TOPICS = ("Backup scope", "Warm standby vs pilot light")
 ASSUMPTIONS = (
     "730 hours a month, on-demand list prices; free tiers (SQS first million requests, ten CloudWatch alarms, "
     "three dashboards) are ignored, so small items are slightly overstated.",
@@ -207,6 +208,16 @@ def _markdown(
                     f"{_usd(target['monthly_usd'] + commit.monthly_delta_usd)} without touching the stacks), or "
                     f"{_usd(-discount * resized)} after the size changes (prod {_usd(running + discount * resized)}).",
                 ]
+                best = running + discount * resized
+                if best > TARGET_USD:
+                    trades = [o for o in options if o.topic in TRADE_TOPICS and o.monthly_delta_usd < 0]
+                    listed = "; ".join(f"{o.option} ({_usd(o.monthly_delta_usd)})" for o in trades)
+                    out += [
+                        "",
+                        f"That still leaves **{_usd(best - TARGET_USD)}** above the target. Closing the gap needs a "
+                        "change that trades some resilience or protection (deltas below are each against the "
+                        f"current stacks, not additive with the above): {listed}.",
+                    ]
         out += ["", "## Cost per 1,000 orders (prod)", ""]
         out += _table(
             ["profile", "orders per month", "prod monthly", "per 1,000 orders"],

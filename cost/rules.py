@@ -574,12 +574,12 @@ def s3_replication(r: Resource, ctx: Context) -> list[LineItem]:
     return lines
 
 
-def _protected(r: Resource, ctx: Context) -> list[tuple[str, float, float]]:
-    """(price key, full GB, GB changed per day) of what the plan's selections back up.
+def _protected(r: Resource, ctx: Context) -> list[tuple[str, float, float, float]]:
+    """(price key, full GB, GB changed per day, GB new per day) of what the plan's selections back up.
 
     Without a selection the plan is assumed to protect the region's database writers."""
     p = ctx.profile
-    found: list[tuple[str, float, float]] = []
+    found: list[tuple[str, float, float, float]] = []
     change = p.db_change_gb_per_day * p.data_share(r.stage)
     for selection in ctx.same_stack(r, "aws_backup_selection"):
         if ctx.resolve(selection.attrs.get("plan_id"), selection, "aws_backup_plan") != r:
@@ -588,16 +588,18 @@ def _protected(r: Resource, ctx: Context) -> list[tuple[str, float, float]]:
             db = ctx.resolve(expr, selection, "aws_db_instance")
             bucket = ctx.resolve(expr, selection, "aws_s3_bucket")
             if db is not None:
-                found.append(("backup_gb_month", float(db.attrs.get("allocated_storage", 0)), change))
+                found.append(("backup_gb_month", float(db.attrs.get("allocated_storage", 0)), change, change))
             elif bucket is not None:
+                # Buckets are written once and read (objects are not rewritten): the recovery points hold
+                # the bucket's current size at the backup rate, whatever S3 class the objects sit in.
                 ingest = p.keyed("bucket_ingest_gb_per_day", _bucket_name(bucket)) * p.data_share(r.stage)
                 transitions, expiry = _lifecycle(bucket, ctx)
                 held = sum(storage_by_class(ingest, p.storage_horizon_days, transitions, expiry).values())
-                found.append(("backup_s3_gb_month", held, ingest))
+                found.append(("backup_s3_gb_month", held, 0.0, ingest))
     if not found:
         for db in ctx.in_stage("aws_db_instance"):
             if db.region == r.region and "replicate_source_db" not in db.attrs:
-                found.append(("backup_gb_month", float(db.attrs.get("allocated_storage", 0)), change))
+                found.append(("backup_gb_month", float(db.attrs.get("allocated_storage", 0)), change, change))
     return found
 
 
@@ -610,10 +612,10 @@ def backup_plan(r: Resource, ctx: Context) -> list[LineItem]:
     for rule in _blocks(r.attrs.get("rule")):
         retention = float(_first(rule.get("lifecycle")).get("delete_after", 35))
         name = rule.get("rule_name", "rule")
-        for key in sorted({k for k, _, _ in protected}):
+        for key in sorted({item[0] for item in protected}):
             kind = "S3" if "s3" in key else "RDS"
-            items = [(full, change) for k, full, change in protected if k == key]
-            stored = sum(full + change * retention for full, change in items)
+            items = [(full, change, new) for k, full, change, new in protected if k == key]
+            stored = sum(full + change * retention for full, change, _ in items)
             lines.append(
                 _line(r, ctx, f"{name}: {kind} recovery points kept {retention:g} days", stored, "GB-months", key)
             )
@@ -622,10 +624,10 @@ def backup_plan(r: Resource, ctx: Context) -> list[LineItem]:
                     continue
                 dest = other_regions[0]
                 keep = float(_first(copy.get("lifecycle")).get("delete_after", retention))
-                copied = sum(full + change * keep for full, change in items)
-                monthly_change = sum(change for _, change in items) * DAYS_PER_MONTH
+                copied = sum(full + change * keep for full, change, _ in items)
+                monthly_new = sum(new for _, _, new in items) * DAYS_PER_MONTH
                 lines.append(
-                    _line(r, ctx, f"{name}: {kind} copy to {dest}", monthly_change, "GB", "transfer_inter_region_gb")
+                    _line(r, ctx, f"{name}: {kind} copy to {dest}", monthly_new, "GB", "transfer_inter_region_gb")
                 )
                 lines.append(
                     _line(

@@ -265,6 +265,31 @@ def _standby_redis(p: Pricer) -> list[Option]:
     return options
 
 
+def _backup_scope(p: Pricer) -> list[Option]:
+    """AWS Backup of buckets that are already versioned and replicated to the other region."""
+
+    def databases_only(r: Resource) -> Resource:
+        if r.type != "aws_backup_selection":
+            return r
+        kept = [e for e in r.attrs.get("resources") or [] if "aws_s3_bucket" not in str(e)]
+        return _with(r, resources=kept)
+
+    if not any(r.stage == p.stage and r.type == "aws_backup_selection" for r in p.resources):
+        return []
+    delta = p.delta(databases_only)
+    if not delta:
+        return []
+    return [
+        Option(
+            "Backup scope",
+            "AWS Backup for the database only; buckets rely on versioning + cross-region replication",
+            delta,
+            "loses vault-locked (immutable) bucket copies: deletes by a compromised "
+            "role replicate; versioning keeps noncurrent objects 365 days",
+        )
+    ]
+
+
 def _commitments(p: Pricer) -> list[Option]:
     steady = sum(
         line.monthly_usd
@@ -310,7 +335,18 @@ def prod_options(
 ) -> list[Option]:
     p = Pricer(stage, resources, profile, tables)
     options: list[Option] = []
-    for build in (_graviton, _spot, _nat, _rds, _standby, _redis, _standby_redis, _commitments, _caching):
+    for build in (
+        _graviton,
+        _spot,
+        _nat,
+        _rds,
+        _standby,
+        _redis,
+        _standby_redis,
+        _backup_scope,
+        _commitments,
+        _caching,
+    ):
         try:
             options.extend(build(p))
         except PriceError:

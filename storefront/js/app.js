@@ -381,10 +381,8 @@ async function orderView(id) {
   const reason = h("p", { class: "reason", id: "order-reason" });
   const lines = h("ul", { class: "lines" });
   const summary = h("p", { class: "total" });
-  render("Your order", h("p", { text: `Order ${id}` }), badge, reason, summary, lines);
-  let tries = 0;
-  const refresh = async () => {
-    const { data: order } = await api("GET", `/api/orders/orders/${id}`);
+  const names = {};
+  const draw = (order) => {
     badge.dataset.status = order.status;
     badge.textContent = STATUS_TEXT[order.status] || order.status;
     reason.textContent =
@@ -393,26 +391,42 @@ async function orderView(id) {
         : "";
     summary.textContent = `Total ${money(order.total_cents, order.currency)}, card ending ${order.card_last4}`;
     lines.replaceChildren(
-      ...order.lines.map((l) =>
-        h("li", { text: `${l.quantity} × product ${l.product_id} at ${money(l.unit_price_cents, order.currency)}` }),
-      ),
+      ...order.lines.map((l) => {
+        const name = names[l.product_id] || `product ${l.product_id}`;
+        return h("li", { text: `${l.quantity} × ${name} at ${money(l.unit_price_cents, order.currency)}` });
+      }),
     );
-    return order.status;
   };
-  const status = await refresh();
-  if (status === "pending") {
-    polling = setInterval(async () => {
-      tries += 1;
-      try {
-        const now = await refresh();
-        if (now !== "pending" || tries > 90) stopPolling();
-        if (now === "pending" && tries > 90) badge.textContent = "Still pending: check back on your account page.";
-      } catch (error) {
+  const fetchOrder = async () => (await api("GET", `/api/orders/orders/${id}`)).data;
+  const order = await fetchOrder();
+  await Promise.all(
+    order.lines.map((l) =>
+      api("GET", `/api/catalog/products/${l.product_id}`)
+        .then(({ data }) => {
+          names[l.product_id] = data.name;
+        })
+        .catch(() => {}), // the line then reads "product <id>"
+    ),
+  );
+  draw(order);
+  render("Your order", h("p", { text: `Order ${id}` }), badge, reason, summary, lines);
+  if (order.status !== "pending") return;
+  let tries = 0;
+  polling = setInterval(async () => {
+    tries += 1;
+    try {
+      const now = await fetchOrder();
+      draw(now);
+      if (now.status !== "pending") stopPolling();
+      else if (tries > 90) {
         stopPolling();
-        showError(error);
+        badge.textContent = "Still pending: check back on your account page.";
       }
-    }, 1000);
-  }
+    } catch (error) {
+      stopPolling();
+      showError(error);
+    }
+  }, 1000);
 }
 
 async function checkoutStatusView(key) {

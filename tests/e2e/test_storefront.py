@@ -50,6 +50,7 @@ def pay(page: Page, card: str) -> None:
 def test_full_purchase_journey(page: Page, steps: Steps) -> None:
     page.goto("/")
     expect(page.get_by_role("list", name="Products").get_by_role("listitem")).to_have_count(24)
+    page.wait_for_function("[...document.querySelectorAll('.thumb')].slice(0, 5).every(i => i.naturalWidth > 0)")
     steps.shot("home")
 
     page.get_by_label("Search products").fill("Backpack")
@@ -62,6 +63,8 @@ def test_full_purchase_journey(page: Page, steps: Steps) -> None:
     expect(page).to_have_url(re.compile(r"#/product/\d+$"))
     picture = page.locator(".gallery img").first
     expect(picture).to_be_visible()
+    product = page.get_by_role("heading", level=1).inner_text()
+    price = page.locator(".details .price").inner_text()
     page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=picture.element_handle())
     steps.shot("product")
     page.get_by_label("Quantity").fill("2")
@@ -83,6 +86,7 @@ def test_full_purchase_journey(page: Page, steps: Steps) -> None:
     steps.shot("order-pending")
     expect(status).to_have_attribute("data-status", "paid", timeout=30_000)
     expect(status).to_contain_text("Paid")
+    expect(page.locator(".lines li")).to_have_text(["2 \u00d7 " + product + " at " + price])
     expect(page.locator("#cart-count")).to_have_text("0")
     steps.shot("order-paid")
 

@@ -15,7 +15,6 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +26,7 @@ from apps.runtime.config import ConfigError, Setting, integer, number
 from apps.runtime.db import Database
 from apps.runtime.entry import CONFIG_EXIT_STATUS
 from apps.workers import schema
-from apps.workers.celery_app import make_celery, send
+from apps.workers.celery_app import make_celery
 from apps.workers.config import DB_SETTINGS, load_worker_settings, queue_urls
 from apps.workers.context import WorkerContext, backoff_s
 
@@ -45,9 +44,22 @@ SETTINGS: tuple[Setting, ...] = (
     *DB_SETTINGS,
     Setting("BATCH", integer(1, 1000), "200", "Outbox rows per poll"),
     Setting("POLL_S", number(0.005, 10), "0.05", "Pause after an empty poll"),
-    Setting("PUBLISHERS", integer(1, 32), "4", "Orders published in parallel (each order's rows stay in order)"),
     Setting("RETENTION_H", integer(1, 24 * 30), "24", "Sent rows are purged after this many hours"),
 )
+
+
+class _Collector:
+    """Keeps SendMessage calls for batching; every other SQS call goes to the real client."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.calls: list[dict[str, Any]] = []
+
+    def send_message(self, **kwargs: Any) -> None:
+        self.calls.append(kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.client, name)
 
 
 @dataclass
@@ -68,7 +80,15 @@ class Relay:
         self.stop = threading.Event()
         self._lock_conn: pymysql.Connection | None = None
         self._failures = 0
-        self._pool = ThreadPoolExecutor(s.publishers)
+        self.sqs = ctx.aws_client("sqs")
+        # kombu builds each message (Celery protocol, encodings) and hands SendMessage's arguments to the SQS
+        # client of the queue; with a collecting stand-in for that client the relay sends them in batches of 10.
+        self._collector = _Collector(self.sqs)
+        connection = celery.connection_for_write()
+        self._producer = connection.Producer()
+        self._producer.channel.connection._predefined_queue_clients.update(
+            {q: self._collector for q in celery.conf.broker_transport_options["predefined_queues"]}
+        )
 
     # leadership --------------------------------------------------------------------------------------------
     def is_leader(self) -> bool:
@@ -102,21 +122,44 @@ class Relay:
         )
         return [Row(int(r["id"]), r["order_id"], r["topic"], json.loads(r["payload"])) for r in rows]
 
-    def publish(self, row: Row) -> None:
+    def encode(self, row: Row) -> list[tuple[str, dict[str, Any]]]:
+        """The SendMessage arguments of the row's task messages, built by kombu exactly as a normal publish."""
+        self._collector.calls.clear()
         for task, build in ROUTES.get(row.topic, ()):
-            send(self.celery, task, schema.CURRENT[task], build(row.payload), task_id=f"outbox-{row.id}-{task}")
+            payload = {"v": schema.CURRENT[task], **build(row.payload)}
+            self.celery.send_task(task, kwargs=payload, task_id=f"outbox-{row.id}-{task}", producer=self._producer)
+        return [(call["QueueUrl"], call) for call in self._collector.calls]
 
-    def publish_order(self, rows: list[Row]) -> list[int]:
+    def publish(self, rows: list[Row]) -> list[int]:
+        """Send the rows' messages in SendMessageBatch calls; returns the ids that may be marked sent: per order,
+        the rows before its first failure (a later row of that order is sent again next time, never first)."""
+        entries: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+        for row in rows:
+            for url, call in self.encode(row):
+                entry = {k: v for k, v in call.items() if k != "QueueUrl"}
+                entries.setdefault(url, []).append((row.id, entry))
+        failed_rows: set[int] = set()
+        for url, items in entries.items():
+            for i in range(0, len(items), 10):
+                chunk = items[i : i + 10]
+                try:
+                    answer = self.sqs.send_message_batch(
+                        QueueUrl=url, Entries=[{"Id": str(n), **e} for n, (_, e) in enumerate(chunk)]
+                    )
+                    failed_rows |= {chunk[int(f["Id"])][0] for f in answer.get("Failed", [])}
+                except Exception as exc:
+                    log.warning("publish failed", extra={"error": str(exc), "rows": [r for r, _ in chunk]})
+                    failed_rows |= {r for r, _ in chunk}
         done: list[int] = []
-        for row in rows:  # in id order; stop at the first failure so later events wait for earlier ones
-            try:
-                self.publish(row)
-            except Exception as exc:
-                log.warning("publish failed", extra={"outbox_id": row.id, "error": str(exc)})
-                self.ctx.metrics.publish_errors.inc()
-                break
+        blocked: set[str] = set()
+        for row in rows:  # id order
+            if row.order_id in blocked or row.id in failed_rows:
+                blocked.add(row.order_id)
+                continue
             done.append(row.id)
             self.ctx.metrics.published.labels(row.topic).inc()
+        if failed_rows:
+            self.ctx.metrics.publish_errors.inc(len(failed_rows))
         return done
 
     def run_once(self) -> int:
@@ -124,10 +167,7 @@ class Relay:
         self.ctx.metrics.backlog.set(len(rows))
         if not rows:
             return 0
-        by_order: dict[str, list[Row]] = {}
-        for row in rows:
-            by_order.setdefault(row.order_id, []).append(row)
-        sent = [i for ids in self._pool.map(self.publish_order, by_order.values()) for i in ids]
+        sent = self.publish(rows)
         if sent:
             placeholders = ",".join(["%s"] * len(sent))
             self.db.execute(f"UPDATE outbox SET sent_at = NOW(6) WHERE id IN ({placeholders})", sent)
@@ -163,7 +203,6 @@ class Relay:
                 delay = backoff_s(min(self._failures, 6), 0.2, cap=10)
                 log.warning("relay poll failed, backing off", extra={"error": str(exc), "delay_s": round(delay, 2)})
                 self.stop.wait(delay)
-        self._pool.shutdown(wait=True)
         if self._lock_conn is not None:
             self._lock_conn.close()
 

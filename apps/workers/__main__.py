@@ -6,16 +6,18 @@ from __future__ import annotations
 
 import importlib
 import logging
+import signal
 import sys
 
 from apps.payments.config import PROVIDER_SETTINGS
 from apps.runtime import logs
-from apps.runtime.config import ConfigError, Setting, integer, mysql_url, text
+from apps.runtime.config import ConfigError, Setting, Settings, integer, mysql_url, text
 from apps.runtime.entry import CONFIG_EXIT_STATUS
 from apps.workers.celery_app import make_celery
 from apps.workers.config import DB_SETTINGS, load_worker_settings, queue_urls, workload
 from apps.workers.context import WorkerContext
 from apps.workers.queues import sqs_client
+from apps.workers.tasks.privacy import ErasureConsumer
 
 SCHEMA = Setting("CATALOG_SCHEMA", text(1), None, "Database holding catalog's products (stock is released there)")
 EXTRA_SETTINGS: dict[str, tuple[Setting, ...]] = {
@@ -41,14 +43,26 @@ TASK_MODULES = {
     "orders-worker": "apps.workers.tasks.orders",
     "notifications-worker": "apps.workers.tasks.notifications",
     "media-worker": "apps.workers.tasks.media",
-    "privacy-worker": "apps.workers.tasks.privacy",
 }
+WORKLOADS = (*TASK_MODULES, "privacy-worker")
+
+
+def run_privacy(settings: Settings) -> int:
+    """accounts' erasure requests are plain JSON on SQS, so this workload is a plain SQS consumer."""
+    ctx = WorkerContext("privacy-worker", settings)
+    consumer = ErasureConsumer(ctx, queue_urls(settings, "privacy-worker")["privacy"])
+    for sig in (signal.SIGTERM, signal.SIGINT):  # warm shutdown: finish the batch in hand, then exit
+        signal.signal(sig, lambda *_: consumer.stop.set())
+    ctx.metrics.watch_queues(consumer.sqs, {"privacy": consumer.queue_url})
+    ctx.metrics.serve(settings.metrics_port)
+    consumer.run()
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    if len(args) != 1 or args[0] not in TASK_MODULES:
-        print(f"usage: python -m apps.workers {{{','.join(TASK_MODULES)}}}", file=sys.stderr)
+    if len(args) != 1 or args[0] not in WORKLOADS:
+        print(f"usage: python -m apps.workers {{{','.join(WORKLOADS)}}}", file=sys.stderr)
         return 2
     name = args[0]
     try:
@@ -57,6 +71,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name}: {exc}", file=sys.stderr, flush=True)
         return CONFIG_EXIT_STATUS
     logs.configure(name, settings.log_level)
+    if name == "privacy-worker":
+        return run_privacy(settings)
     urls = queue_urls(settings, name)
     app = make_celery(
         name,

@@ -20,7 +20,6 @@ TASK_ROUTES = {
     "orders.*": {"queue": "orders"},
     "notifications.*": {"queue": "notifications"},
     "media.*": {"queue": "media"},
-    "privacy.*": {"queue": "privacy"},
 }
 
 

@@ -17,9 +17,8 @@ PLACE_ORDER = "orders.place"  # a checkout accepted (202) while the writer was u
 SETTLE_ORDER = "orders.settle"  # authorize + capture, then paid; or cancel and release stock
 ORDER_EMAIL = "notifications.order_email"
 THUMBNAIL = "media.thumbnail"
-ERASE_USER = "privacy.erase_user"
 
-CURRENT: dict[str, int] = {PLACE_ORDER: 1, SETTLE_ORDER: 1, ORDER_EMAIL: 1, THUMBNAIL: 1, ERASE_USER: 1}
+CURRENT: dict[str, int] = {PLACE_ORDER: 1, SETTLE_ORDER: 1, ORDER_EMAIL: 1, THUMBNAIL: 1}
 ACCEPTED: dict[str, frozenset[int]] = {name: frozenset({v}) for name, v in CURRENT.items()}
 
 

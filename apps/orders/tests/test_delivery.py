@@ -40,3 +40,18 @@ def test_worker_killed_mid_task_is_redelivered_and_settles_once(api: ContractCli
     events = platform.sql(platform.orders_db, "SELECT topic FROM outbox WHERE order_id = %s ORDER BY id", (order_id,))
     assert [e["topic"] for e in events] == ["order.placed", "order.paid"]
     assert platform.stock(pid) == 0
+
+
+def test_sigterm_is_a_warm_shutdown_the_running_task_finishes(api: ContractClient, platform: CheckoutPlatform):
+    provider = FakeProvider(platform.provider_ledger)
+    worker = platform.start("orders-worker", PAYMENTS_FAKE_LATENCY_S="2")
+    platform.start("outbox-relay")
+    (pid,) = platform.seed_products(1, stock=1)
+    order_id = api.post(
+        "/api/orders/checkout", json=checkout_body([(pid, 1)]), headers={"Idempotency-Key": new_key()}
+    ).get_json()["id"]
+    assert wait_until(lambda: provider.requests("authorize", order_id) == 1, 30), platform.log_tail("orders-worker")
+    worker.terminate()  # SIGTERM mid-task, as Kubernetes does on a rolling update
+    assert worker.wait(30) == 0
+    rows = platform.sql(platform.orders_db, "SELECT status FROM orders WHERE id = %s", (order_id,))
+    assert rows == [{"status": "paid"}]  # finished before exiting, not abandoned to redelivery

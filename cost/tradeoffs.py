@@ -318,13 +318,17 @@ def _caching(p: Pricer) -> list[Option]:
             continue
         profile = dataclasses.replace(p.profile, values={**p.profile.values, "cdn_cache_hit_ratio": ratio})
         origin = 1 - ratio
+        prof = p.profile
+        now_rps = prof.page_views_per_day * prof.requests_per_page_view / 86400 * (1 - prof.cdn_cache_hit_ratio)
+        rps = prof.page_views_per_day * prof.requests_per_page_view / 86400 * origin
         options.append(
             Option(
                 "CloudFront caching ratio",
-                f"cache hit ratio {ratio:.0%} (now {p.profile.cdn_cache_hit_ratio:.0%}): "
+                f"cache hit ratio {ratio:.0%} (now {prof.cdn_cache_hit_ratio:.0%}): "
                 f"origin gets {origin:.0%} of requests",
                 p.delta(profile=profile),
-                "higher hit ratio also cuts origin load, so fewer app nodes at the peak",
+                f"origin load {rps:,.0f} req/s on average (now {now_rps:,.0f}), scaled by the peak multiplier on "
+                "Black Friday: app nodes and the database feel the difference, ALB/WAF fees barely do",
             )
         )
     return options

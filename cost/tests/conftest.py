@@ -69,6 +69,14 @@ PRICES: dict[str, float] = {
     "ecr_gb_month": 0.10,
     "codebuild_minute:BUILD_GENERAL1_LARGE": 0.02,
     "codepipeline_v2_action_minute": 0.002,
+    "lambda_million_requests": 0.20,
+    "lambda_gb_second": 0.00001,
+    "sfn_1k_transitions": 0.025,
+    "fis_action_minute": 0.10,
+    "cw_composite_alarm_month": 0.50,
+    "cw_dashboard_month": 3.0,
+    "cw_custom_metric_month": 0.30,
+    "budgets_action_day": 0.10,
 }
 
 PROFILE: dict[str, Any] = {

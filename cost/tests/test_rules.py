@@ -660,3 +660,80 @@ resource "aws_codepipeline" "pipeline" {
     assert at(result, "verify") == {"BUILD_GENERAL1_LARGE builds": approx(100 * 10 * 0.02)}  # runs x minutes
     assert at(result, "pipeline") == {"V2 pipeline, 2 build/deploy actions": approx(100 * 2 * 10 * 0.002)}
     assert result.unpriced == []
+
+
+def test_smaller_rules_asg_volume_lambda_cache_cluster_ops() -> None:
+    body = """
+resource "aws_launch_template" "lt" {
+  instance_type = "m7g.large"
+}
+resource "aws_autoscaling_group" "asg" {
+  name = "peakshop-prod-p-system-asg"
+  min_size = 1
+  desired_capacity = 2
+  max_size = 4
+  launch_template {
+    id = "${aws_launch_template.lt.id}"
+  }
+}
+resource "aws_ebs_volume" "vol" {
+  size = 100
+}
+resource "aws_lambda_function" "fn" {
+  memory_size = 512
+}
+resource "aws_elasticache_cluster" "memcached" {
+  node_type = "cache.r7g.large"
+  num_cache_nodes = 3
+}
+resource "aws_cloudwatch_composite_alarm" "impact" {
+  alarm_name = "impact"
+}
+resource "aws_cloudwatch_dashboard" "board" {
+  dashboard_name = "d"
+}
+resource "aws_cloudwatch_log_metric_filter" "filter" {
+  metric_transformation {
+    name = "m"
+  }
+}
+resource "aws_sfn_state_machine" "failover" {
+  name = "f"
+}
+resource "aws_fis_experiment_template" "drill" {
+  action {
+    name = "a"
+  }
+  action {
+    name = "b"
+  }
+}
+resource "aws_kms_replica_key" "replica" {
+  description = "r"
+}
+"""
+    result = estimate(stack("prod-primary-ops", body))
+    assert at(result, "asg") == {
+        "m7g.large: 2 desired, 2 at peak (min 1, max 4)": approx(2 * 730 * 0.08),
+        "node volumes 20 GB gp3": approx(2 * 20 * 0.08),
+    }
+    assert at(result, "vol") == {"volume (gp3 rate)": approx(100 * 0.08)}
+    assert at(result, "fn") == {
+        "requests": approx(0.1 * 0.20),
+        "compute at 0.2s": approx(100000 * 0.2 * 0.5 * 0.00001),
+    }
+    assert at(result, "memcached") == {"3 x cache.r7g.large": approx(3 * 730 * 0.20)}
+    assert at(result, "impact") == {"composite alarm": 0.50}
+    assert at(result, "board") == {"dashboard": 3.0}
+    assert at(result, "filter") == {"custom metric from log filter": approx(0.30)}
+    assert at(result, "failover") == {"state transitions": approx(2 * 0.025)}
+    assert at(result, "drill") == {"2 actions during drills": approx(2 * 30 * 0.10)}
+    assert at(result, "replica") == {"customer managed key": 1.0}
+
+
+def test_action_enabled_budgets_beyond_two_are_paid() -> None:
+    body = "".join(f'resource "aws_budgets_budget_action" "a{i}" {{\n  budget_name = "b"\n}}\n' for i in range(3))
+    result = estimate(stack("prod-primary-observability", body))
+    assert at(result, "a0") == {"action-enabled budget": 0.0}
+    assert at(result, "a1") == {"action-enabled budget": 0.0}
+    assert at(result, "a2") == {"action-enabled budget": approx(DAYS * 0.10)}

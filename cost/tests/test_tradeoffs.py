@@ -66,3 +66,40 @@ def test_options_without_prices_are_left_out_not_shown_as_savings() -> None:
     assert by_topic(found, "Redis node size") == []  # the test table prices no other node type
     assert config_changes("prod", stack("prod-primary-data", body), profile(), TABLES) == []
     assert PROFILE["cdn_cache_hit_ratio"] == 0.9
+
+
+def test_backup_scope_drops_the_bucket_recovery_points() -> None:
+    from cost.tests.test_rules import REMOTE, STORAGE
+
+    body = """
+resource "aws_backup_plan" "plan" {
+  rule {
+    rule_name = "daily"
+    lifecycle {
+      delete_after = 35
+    }
+  }
+}
+resource "aws_backup_selection" "selection" {
+  plan_id = "${aws_backup_plan.plan.id}"
+  resources = [
+    "${REMOTE.cross-stack-output-aws_db_instancewriterarn}",
+    "${REMOTE.cross-stack-output-aws_s3_bucketmediaarn}"
+  ]
+}
+""".replace("REMOTE", REMOTE)
+    found = options(stack("prod-primary-data", PRIMARY_DB + STORAGE) + stack("prod-primary-dr", body))
+    [scope] = by_topic(found, "Backup scope")
+    assert scope.monthly_delta_usd == pytest.approx(-365 * 0.04)  # the media bucket's 365 GB at the S3 backup rate
+
+
+def test_cache_hit_ratio_moves_alb_and_regional_waf_cost() -> None:
+    from cost.tests.test_rules import EDGE
+
+    found = options(stack("prod-primary-edge", EDGE))
+    lower, higher = sorted(by_topic(found, "CloudFront caching ratio"), key=lambda o: o.monthly_delta_usd)
+    requests = 100000 * 10 * 730 / 24
+    gb = (100000 * 1024 / 1024**2 + 10) * 730 / 24
+    # From 90% to 95%: half the origin bytes (LCU) and half the regional WAF requests.
+    assert lower.monthly_delta_usd == pytest.approx(-(gb * 0.05 * 0.008 + requests * 0.05 / 1e6 * 0.60))
+    assert higher.monthly_delta_usd == pytest.approx(gb * 0.10 * 0.008 + requests * 0.10 / 1e6 * 0.60)

@@ -146,6 +146,7 @@ def _markdown(
 ) -> str:
     stacks = sorted({r.stack for r in resources})
     names = list(profiles)
+    focus = TARGET_STAGE if TARGET_STAGE in estimates else next(reversed(estimates))
     out = [
         "# Peakshop cost report",
         "",
@@ -263,19 +264,24 @@ def _markdown(
         out += _table(["stage", "baseline", peak, "change"], prows)
         out += ["", "Node groups at the peak:", ""]
         nrows = []
-        for line in estimates[next(reversed(estimates))][peak].lines:
+        for line in estimates[focus][peak].lines:
             if line.resource.type in ("aws_eks_node_group", "aws_autoscaling_group") and line.unit == "instance-hours":
                 nrows.append([f"`{line.resource.stack}/{line.resource.name}`", line.item, _usd(line.monthly_usd)])
         out += _table(["node group", "sizing", "monthly"], nrows) if nrows else ["(no node groups synthesized)"]
         out += ["", "![Baseline vs peak](charts/baseline_vs_peak.png)", ""]
-    last = next(reversed(estimates))
-    out += [f"## Top line items ({last}, baseline)", ""]
-    base = estimates[last]["baseline"]
+    out += [f"## Top line items ({focus}, baseline)", ""]
+    base = estimates[focus]["baseline"]
     merged: dict[tuple[str, str, str], float] = defaultdict(float)
+    counts: dict[tuple[str, str, str], int] = defaultdict(int)
     for line in base.lines:
-        merged[(line.resource.stack, line.resource.type, line.item)] += line.monthly_usd
+        key = (line.resource.stack, line.resource.type, line.item)
+        merged[key] += line.monthly_usd
+        counts[key] += 1
     top = sorted(merged.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_LINES]
-    out += _table(["stack", "resource type", "item", "monthly"], [[s, f"`{t}`", i, _usd(v)] for (s, t, i), v in top])
+    out += _table(
+        ["stack", "resource type", "item", "count", "monthly"],
+        [[k[0], f"`{k[1]}`", k[2], str(counts[k]), _usd(v)] for k, v in top],
+    )
     out += [
         "",
         f"Total of all {len(base.lines)} line items: {_usd(base.monthly_usd)} (the stage total is their sum).",
@@ -313,6 +319,18 @@ def _markdown(
         "check what actually runs.",
         "",
     ]
+    budgets = _budgets(resources)
+    if budgets:
+        out += ["Monthly budgets declared in the stacks against this estimate:", ""]
+        brows = []
+        for stage, limit in budgets.items():
+            if stage not in estimates:
+                continue
+            high = max(e.monthly_usd for e in estimates[stage].values())
+            verdict = "estimate exceeds the budget" if high > limit else f"budget is {limit / high:.1f}x the peak month"
+            brows.append([stage, _usd(limit), _usd(estimates[stage]["baseline"].monthly_usd), _usd(high), verdict])
+        out += _table(["stage", "budget", "baseline estimate", "peak-month estimate", "check"], brows)
+        out.append("")
     out += ["## Assumptions and what is not priced", ""]
     out += [f"- {a}" for a in ASSUMPTIONS]
     out.append("")
@@ -354,6 +372,19 @@ def _markdown(
         [[f, *(_fmt(profiles[n].values[f]) for n in names)] for f in fields],
     )
     return "\n".join(out) + "\n"
+
+
+def _budgets(resources: list[Resource]) -> dict[str, float]:
+    """Monthly COST budget limits per stage, as declared (aws_budgets_budget)."""
+    limits: dict[str, float] = defaultdict(float)
+    for r in resources:
+        a = r.attrs
+        if r.type == "aws_budgets_budget" and a.get("time_unit") == "MONTHLY" and a.get("budget_type") == "COST":
+            try:
+                limits[r.stage] += float(a.get("limit_amount", 0))
+            except (TypeError, ValueError):
+                continue  # a token, not a figure
+    return dict(sorted(limits.items()))
 
 
 def _fmt(value: Any) -> str:

@@ -95,3 +95,23 @@ def test_cli_without_synth_output_says_what_to_run(tmp_path: Path, capsys: pytes
     assert main(["report", "--outdir", str(tmp_path), "--json", str(tmp_path / "c.json")]) == 2
     assert "run `make synth` first" in capsys.readouterr().err
     assert not (tmp_path / "c.json").exists()
+
+
+def test_report_compares_declared_budgets_with_the_estimate() -> None:
+    from cost.tests.conftest import TABLES, profile, stack
+
+    budget = """
+resource "aws_budgets_budget" "budget" {
+  budget_type = "COST"
+  limit_amount = "50"
+  limit_unit = "USD"
+  time_unit = "MONTHLY"
+}
+"""
+    resources = stack("prod-primary-network", NETWORK) + stack("prod-primary-observability", budget)
+    peak = profile(peak_multiplier=2, peak_hours_per_month=10)
+    built = report_from(resources, {"baseline": profile(), "black-friday": peak}, TABLES)
+    nat_and_endpoints = 2 * 730 * 0.045 + 730 * 0.005 + 3 * 730 * 0.01  # fixed costs alone exceed $50
+    assert built.data["stages"]["prod"]["monthly_usd"] > nat_and_endpoints > 50
+    assert "| prod | $50.00 |" in built.markdown
+    assert "estimate exceeds the budget" in built.markdown

@@ -191,6 +191,10 @@ def _standby(p: Pricer) -> list[Option]:
     def pilot_light(r: Resource) -> Resource | None:
         return None if r.role == "secondary" and r.type in PILOT_LIGHT_OFF else r
 
+    def backup_and_restore(r: Resource) -> Resource | None:
+        keep = r.role == "primary" or r.layer == "dr"
+        return r if keep else None
+
     secondary = p.current.role_total("secondary")
     return [
         Option(
@@ -204,6 +208,12 @@ def _standby(p: Pricer) -> list[Option]:
             "pilot light: keep DB replica, buckets, keys; no EKS, Redis, ALB, NAT, endpoints until failover",
             p.delta(pilot_light),
             "RTO tens of minutes (create cluster, nodes, cache; cold cache); RPO unchanged",
+        ),
+        Option(
+            "Warm standby vs pilot light",
+            "backup & restore: only the standby backup vault (and its copies) in the secondary region",
+            p.delta(backup_and_restore),
+            "RTO hours (rebuild every stack, restore the database from a copied snapshot); RPO up to a day",
         ),
     ]
 

@@ -42,10 +42,13 @@ def test_spot_share_uses_the_worker_share_of_app_nodes() -> None:
 def test_pilot_light_drops_the_standby_compute_and_network() -> None:
     resources = stack("prod-primary-network", NETWORK) + stack("prod-secondary-network", NETWORK, "us-west-2")
     found = options(resources)
-    warm, pilot = by_topic(found, "Warm standby vs pilot light")
+    warm, pilot, restore = by_topic(found, "Warm standby vs pilot light")
     # secondary: 2 NATs, 1 EIP, 1 interface endpoint in 3 AZs (no traffic in the standby region)
     assert pilot.monthly_delta_usd == pytest.approx(-(2 * 730 * 0.045 + 730 * 0.005 + 3 * 730 * 0.01))
     assert warm.monthly_delta_usd == 0.0
+    # backup & restore keeps nothing of the secondary network (the VPC's inter-AZ line is 0 without traffic)
+    assert restore.monthly_delta_usd == pytest.approx(pilot.monthly_delta_usd)
+    assert "RTO hours" in restore.resilience
 
 
 def test_commitments_discount_the_steady_instance_hours() -> None:

@@ -8,6 +8,7 @@ from cdktf import App, TerraformStack
 from stacks.compute import ComputeStack
 from stacks.config import StageConfig
 from stacks.data import DataStack
+from stacks.edge import EdgeStack
 from stacks.network import NetworkStack
 
 
@@ -23,5 +24,6 @@ def build_stacks(app: App, stages: list[StageConfig]) -> dict[str, TerraformStac
         secondary_compute = ComputeStack(
             app, stage, "secondary", network=networks["secondary"], data=secondary_data, primary=primary_compute
         )
-        stacks += [primary_compute, secondary_compute]
+        edge = EdgeStack(app, stage, primary=primary_compute, secondary=secondary_compute, data=primary_data)
+        stacks += [primary_compute, secondary_compute, edge]
     return {stack.node.id: stack for stack in stacks}

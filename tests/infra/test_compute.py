@@ -9,6 +9,8 @@ import pytest
 
 from stacks.compute import ORIGIN_VERIFY_HEADER, ami_type
 from stacks.config import ROLES, STAGE_NAMES
+from stacks.irsa_doc import DOC_PATH as IRSA_DOC
+from stacks.irsa_doc import render as render_irsa_doc
 from stacks.workloads import (
     DEREGISTRATION_DELAY_S,
     PRESTOP_SLEEP_S,
@@ -285,3 +287,11 @@ def test_ecr_repositories_are_immutable_scanned_encrypted_and_replicated(platfor
         (template,) = resources(secondary, "aws_ecr_repository_creation_template").values()
         assert template["applied_for"] == ["REPLICATION"] and template["image_tag_mutability"] == "IMMUTABLE"
         assert template["encryption_configuration"][0]["encryption_type"] == "KMS"
+
+
+def test_irsa_doc_is_current_and_lists_every_role(platform: Platform) -> None:
+    text = render_irsa_doc(platform.docs)
+    assert IRSA_DOC.read_text() == text, "docs/irsa.md is stale: run `make irsa-doc` and commit it"
+    for role in ROLES:
+        for workload in WORKLOADS:
+            assert f"| `{irsa_role_name('prod', role, workload.name)}` | `peakshop:{workload.name}` |" in text

@@ -1,0 +1,150 @@
+"""`make irsa-doc`: the table of IAM roles for service accounts (role -> service account -> allowed actions on
+which resources), read back from the synthesized compute stacks so that it shows what Terraform will
+create, not what the code meant to. Writes docs/irsa.md; tests/infra/test_compute.py fails when it is stale.
+
+References are resolved to names a reviewer recognises: a cross-stack reference is followed into the
+producing stack, a resource is shown by its literal name (or name prefix), the account id as `<account>`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from stacks.config import ROLES, load_config
+
+Doc = dict[str, Any]
+DOC_PATH = Path(__file__).resolve().parents[1] / "docs" / "irsa.md"
+DOC_STAGE = "prod"
+_TOKEN = re.compile(r"\$\{([^{}]*)\}")
+_CROSS_STACK = re.compile(r"^data\.terraform_remote_state\.cross-stack-reference-input-([\w-]+)\.outputs\.([\w-]+)$")
+_RESOURCE_ATTR = re.compile(r"^(aws_[a-z0-9_]+)\.([\w-]+)\.(\w+)$")
+_LABEL_FIELDS = ("name", "identifier", "replication_group_id", "user_id", "alias")
+
+
+def _resource_label(doc: Doc, resource_type: str, logical: str) -> str:
+    config = doc["resource"][resource_type][logical]
+    for field in _LABEL_FIELDS:
+        if isinstance(config.get(field), str) and "${" not in config[field]:
+            return config[field]
+    if isinstance(config.get("bucket_prefix"), str):
+        return f"{config['bucket_prefix']}*"
+    return config.get("description", logical)
+
+
+def _resolve(expression: str, stack: str, docs: dict[str, Doc]) -> str:
+    """One `${...}` expression as readable text."""
+    if expression.startswith("data.aws_partition."):
+        return "aws"
+    if expression.startswith("data.aws_caller_identity."):
+        return "<account>"
+    if match := _CROSS_STACK.match(expression):
+        producer, output = match.groups()
+        value = docs[producer]["output"][output]["value"]
+        return _render(value, producer, docs)
+    if match := _RESOURCE_ATTR.match(expression):
+        resource_type, logical, attribute = match.groups()
+        label = _resource_label(docs[stack], resource_type, logical)
+        short = resource_type.removeprefix("aws_")
+        return f"{short}:{label}" if attribute in {"arn", "id", "resource_id"} else f"{short}:{label}.{attribute}"
+    return f"${{{expression}}}"
+
+
+def _render(text: str, stack: str, docs: dict[str, Doc]) -> str:
+    return _TOKEN.sub(lambda m: _resolve(m.group(1), stack, docs), text)
+
+
+def _service_account(trust: Doc) -> str:
+    for statement in trust["statement"]:
+        for condition in statement.get("condition", []):
+            if condition["variable"].endswith(":sub"):
+                return condition["values"][0].removeprefix("system:serviceaccount:")
+    return ""
+
+
+def irsa_rows(stack: str, docs: dict[str, Doc]) -> list[tuple[str, str, str, str]]:
+    """(role, namespace/service account, actions, resources) per policy statement of every IRSA role."""
+    doc = docs[stack]
+    roles = doc["resource"]["aws_iam_role"]
+    documents = doc["data"]["aws_iam_policy_document"]
+    rows: list[tuple[str, str, str, str]] = []
+    for logical, role in sorted(roles.items(), key=lambda item: item[1]["name"]):
+        trust = documents[_TOKEN.search(role["assume_role_policy"]).group(1).split(".")[2]]
+        account = _service_account(trust)
+        if not account:
+            continue  # not an IRSA role (cluster, nodes, ECR template)
+        for policy in doc["resource"].get("aws_iam_role_policy", {}).values():
+            if f"aws_iam_role.{logical}." not in policy["role"]:
+                continue
+            permissions = documents[_TOKEN.search(policy["policy"]).group(1).split(".")[2]]
+            for statement in permissions["statement"]:
+                actions = ", ".join(f"`{a}`" for a in statement["actions"])
+                resources = "<br>".join(f"`{_render(r, stack, docs)}`" for r in statement["resources"])
+                conditions = [
+                    f"{c['test']} {c['variable']} = {', '.join(c['values'])}" for c in statement.get("condition", [])
+                ]
+                if conditions:
+                    resources += "<br>when " + "; ".join(conditions)
+                rows.append((role["name"], account, actions, resources))
+        for attachment in doc["resource"].get("aws_iam_role_policy_attachment", {}).values():
+            if f"aws_iam_role.{logical}." in attachment["role"]:
+                managed = _render(attachment["policy_arn"], stack, docs).rsplit("/", 1)[-1]
+                rows.append((role["name"], account, f"AWS managed policy `{managed}`", "as AWS defines it"))
+    return rows
+
+
+def render(docs: dict[str, Doc], stage: str = DOC_STAGE) -> str:
+    lines = [
+        "# IAM roles for service accounts (IRSA)",
+        "",
+        f"Generated by `make irsa-doc` from the synthesized `{stage}` compute stacks; do not edit by hand",
+        "(tests/infra/test_compute.py fails when it is stale). Every role trusts exactly one Kubernetes",
+        "service account through its cluster's OIDC provider. Workload roles reach only their own queues,",
+        "bucket prefixes, secrets, database user and the KMS keys behind them; controllers' `*` resources",
+        "are Describe/Get calls that AWS cannot scope to a resource. Other stages differ only in names.",
+        "",
+    ]
+    for role in ROLES:
+        stack = f"{stage}-{role}-compute"
+        lines += [
+            f"## {stack}",
+            "",
+            "| IAM role | Service account | Allowed actions | On resources |",
+            "|---|---|---|---|",
+        ]
+        previous = ""
+        for name, account, actions, resources in irsa_rows(stack, docs):
+            shown = (f"`{name}`", f"`{account}`") if name != previous else ("", "")
+            lines.append(f"| {shown[0]} | {shown[1]} | {actions} | {resources} |")
+            previous = name
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    """Synthesize the documented stage (JSON, in a temporary directory) and write docs/irsa.md."""
+    from cdktf import App
+
+    from stacks.app import build_stacks
+    from stacks.summary import synthesized_stacks
+
+    stages = load_config().select(DOC_STAGE)
+    with tempfile.TemporaryDirectory() as outdir:
+        app = App(outdir=outdir, stack_traces=False)
+        build_stacks(app, stages)
+        app.synth()
+        docs = {
+            name: json.loads((path / "cdk.tf.json").read_text()) for name, path in synthesized_stacks(outdir).items()
+        }
+    DOC_PATH.parent.mkdir(exist_ok=True)
+    DOC_PATH.write_text(render(docs))
+    print(f"wrote {DOC_PATH.relative_to(Path.cwd()) if DOC_PATH.is_relative_to(Path.cwd()) else DOC_PATH}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -43,6 +43,7 @@ def test_worker_killed_mid_task_is_redelivered_and_settles_once(api: ContractCli
 
 
 def test_sigterm_is_a_warm_shutdown_the_running_task_finishes(api: ContractClient, platform: CheckoutPlatform):
+    platform.stop_all()  # only the worker under test may take the task
     provider = FakeProvider(platform.provider_ledger)
     worker = platform.start("orders-worker", PAYMENTS_FAKE_LATENCY_S="2")
     platform.start("outbox-relay")

@@ -104,6 +104,18 @@ class Target:
         return load_config({}).stages[self.stage].region(self.role).region
 
 
+def eks_version(stage: str) -> str:
+    """The Kubernetes version of the stage's clusters, as the compute stack synthesizes it."""
+    versions = {
+        c["version"]
+        for role in ROLE_LETTER
+        for c in terraform(f"{stage}-{role}-compute").get("aws_eks_cluster", {}).values()
+    }
+    if len(versions) != 1:
+        raise RenderError(f"{stage}: expected one EKS cluster version in the compute stacks, found {versions}")
+    return versions.pop()
+
+
 def pipeline_values(target: Target) -> dict[str, Any]:
     """What the pipeline passes: target groups by the compute stack's `service` tag, queues of the data stack."""
     region, account = target.region, EXAMPLE_ACCOUNT
@@ -149,10 +161,12 @@ def build_dependencies() -> None:
 
 
 def value_files(target: Target, workdir: Path) -> list[str]:
+    """Stage values, the pipeline's values and the cluster version (Capabilities, deprecation checks)."""
     workdir.mkdir(parents=True, exist_ok=True)
     pipeline = workdir / f"pipeline-{target.stage}-{target.role}.yaml"
     pipeline.write_text(yaml.safe_dump(pipeline_values(target), sort_keys=True))
-    return ["-f", str(UMBRELLA / f"values-{target.stage}.yaml"), "-f", str(pipeline)]
+    files = ["-f", str(UMBRELLA / f"values-{target.stage}.yaml"), "-f", str(pipeline)]
+    return [*files, "--kube-version", eks_version(target.stage)]
 
 
 def render(target: Target, workdir: Path, extra: tuple[str, ...] = ()) -> str:
@@ -178,11 +192,11 @@ def main() -> int:
             target = Target(stage)
             lint_out = lint(target, workdir)
             manifest = render(target, workdir)
-            (REPORTS / f"{stage}.yaml").write_text(manifest)
-            kinds = len(documents(manifest))
+            out = REPORTS / f"{stage}.yaml"
+            out.write_text(manifest)
             print(
-                f"charts: {stage}: helm lint --strict ok ({lint_out.strip().splitlines()[-1]}); "
-                f"{kinds} manifests -> {(REPORTS / f'{stage}.yaml').relative_to(ROOT)}"
+                f"charts: {stage}: helm lint --strict, Kubernetes {eks_version(stage)}: "
+                f"{lint_out.strip().splitlines()[-1]}; {len(documents(manifest))} manifests -> {out.relative_to(ROOT)}"
             )
     except RenderError as exc:
         print(f"charts: {exc}", file=sys.stderr)

@@ -239,6 +239,8 @@ def test_network_policies_allow_only_the_architectures_paths(docs: Docs, target:
 
 def test_migrations_run_before_the_release_with_their_own_secret(docs: Docs) -> None:
     jobs = of_kind(docs, "Job")
+    policy = of_kind(docs, "NetworkPolicy")["migrations"]["spec"]
+    assert {p for r in policy["egress"] for p in (x["port"] for x in r["ports"])} == {53, 3306}
     owners = {n.removesuffix("-migrate") for n in jobs}
     assert owners and owners <= set(BY_NAME)
     store = of_kind(docs, "SecretStore")["peakshop-secrets-manager"]
@@ -251,6 +253,8 @@ def test_migrations_run_before_the_release_with_their_own_secret(docs: Docs) -> 
         assert secret["helm.sh/hook"] == "pre-install,pre-upgrade"
         assert store_weight < int(secret["helm.sh/hook-weight"]) < int(hooks["helm.sh/hook-weight"])
         pod = job["spec"]["template"]["spec"]
+        labels = job["spec"]["template"]["metadata"]["labels"]
+        assert all(labels.get(k) == v for k, v in policy["podSelector"]["matchLabels"].items()), name
         volumes = {v["name"]: v for v in pod["volumes"]}
         assert volumes["secrets"]["secret"]["secretName"] == name
         for hooked in ("rds-ca", "entrypoint"):

@@ -6,11 +6,12 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 
+import kubernetes_validate
 import pytest
 
 from tests.charts.conftest import TARGETS, Docs, of_kind
-from tests.charts.render import RenderError, Target, render
-from tests.charts.validate import CRD_SCHEMAS, eks_version, validate_documents
+from tests.charts.render import RenderError, Target, eks_version, render
+from tests.charts.validate import CRD_SCHEMAS, validate_documents
 
 
 @pytest.mark.parametrize("target", TARGETS, ids=[f"{t.stage}-{t.role}" for t in TARGETS])
@@ -51,6 +52,16 @@ def test_a_misspelt_kubernetes_field_fails(dev: Docs) -> None:
     app["readinessProbes"] = app.pop("readinessProbe")
     problems = [str(p) for p in validate_documents([deployment], "1.34")]
     assert problems and "readinessProbes" in problems[0]
+
+
+def test_the_cached_validator_agrees_with_kubernetes_validate(dev: Docs) -> None:
+    """validate.py builds kubernetes-validate's schemas once; the library's own entry point must agree."""
+    deployment = mutated(dev, "Deployment", "catalog")
+    assert kubernetes_validate.validate(deployment, "1.34", strict=True) == "1.34"
+    deployment["spec"]["template"]["spec"]["containers"][0]["readinessProbes"] = {}
+    with pytest.raises(kubernetes_validate.ValidationError, match="readinessProbes"):
+        kubernetes_validate.validate(deployment, "1.34", strict=True)
+    assert validate_documents([deployment], "1.34")
 
 
 def test_an_unknown_kind_is_an_error_not_a_pass() -> None:

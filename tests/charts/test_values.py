@@ -105,9 +105,11 @@ def test_chart_settings_are_the_services_settings(dev: Docs, name: str) -> None:
     if secret:
         prefix = f"PEAKSHOP_{name.upper().replace('-', '_')}_"
         secret_keys = {k.removeprefix(prefix) for k in secret["spec"]["target"]["template"]["data"]}
+    config = set(of_kind(dev, "ConfigMap")[name]["data"])
     for spec in specs:
         if spec.secret and spec.key in given:
             assert spec.key in secret_keys, f"{name}: {spec.key} is secret and must come from Secrets Manager"
+            assert not any(k.endswith(f"_{spec.key}") for k in config), f"{name}: {spec.key} in a ConfigMap"
 
 
 def assigned_names(module: str) -> set[str]:
@@ -137,7 +139,8 @@ def test_entry_points_exist(dev: Docs, name: str) -> None:
         assert args[:2] == ["python", "-m"], name
         assert "main" in assigned_names(args[2] if args[2] != "apps.workers" else "apps.workers.__main__"), name
         if args[2] == "apps.workers":
-            assert args[3:] == [name] and name in importlib.import_module("apps.workers.__main__").TASK_MODULES
+            runner = importlib.import_module("apps.workers.__main__")  # `python -m apps.workers <workload>`
+            assert args[3:] == [name] and name in getattr(runner, "WORKLOADS", runner.TASK_MODULES)
 
 
 def openapi_paths(name: str) -> dict[str, Any]:

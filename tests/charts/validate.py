@@ -23,7 +23,7 @@ from kubernetes_validate.utils import major_minor, schema_contents
 from referencing import Registry, Resource
 
 from stacks.config import STAGE_NAMES
-from tests.charts.render import CHARTS, REPORTS, ROOT, RenderError, terraform
+from tests.charts.render import CHARTS, REPORTS, ROOT, RenderError, eks_version
 
 SCHEMAS = CHARTS / "schemas"
 CRD_SCHEMAS = {
@@ -51,34 +51,33 @@ def crd_validator(filename: str) -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator(schema)
 
 
-@cache
-def kubernetes_validator(kubernetes_version: str, kind: str, api_version: str) -> jsonschema.Draft202012Validator:
-    """kubernetes-validate's own strict schema and definitions for one kind, loaded once: its `validate()`
-    re-reads the multi-megabyte definitions file for every document (minutes for a few hundred)."""
-    if not kubernetes_validate.utils.all_versions():
-        raise RenderError("kubernetes-validate ships no schemas")
+def _bundled_directory(kubernetes_version: str) -> tuple[str, str]:
+    """kubernetes-validate's strict schema directory for exactly this minor version (no silent fallback)."""
     version = major_minor(kubernetes_version)
     bundled = [v for v in kubernetes_validate.utils.all_versions() if major_minor(v) == version]
     if not bundled:
         raise kubernetes_validate.VersionNotSupportedError(version)
-    directory = f"kubernetes-json-schema/v{bundled[-1]}-local-strict"
+    return version, f"kubernetes-json-schema/v{bundled[-1]}-local-strict"
+
+
+@cache
+def _definitions(kubernetes_version: str) -> Resource:
+    version, directory = _bundled_directory(kubernetes_version)
+    return Resource.from_contents(schema_contents(f"{directory}/_definitions.json", version))
+
+
+@cache
+def kubernetes_validator(kubernetes_version: str, kind: str, api_version: str) -> jsonschema.Draft202012Validator:
+    """kubernetes-validate's own strict schema for one kind, built once: its `validate()` re-reads the
+    multi-megabyte definitions file for every document. tests/charts/test_schemas.py checks both agree."""
+    version, directory = _bundled_directory(kubernetes_version)
     group = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)  # rbac.authorization.k8s.io/v1 -> rbac-v1
     try:
         schema = schema_contents(f"{directory}/{kind.lower()}-{group}.json", version)
     except FileNotFoundError:
         raise kubernetes_validate.SchemaNotFoundError(kind, version, api_version) from None
-    definitions = Resource.from_contents(schema_contents(f"{directory}/_definitions.json", version))
-    registry = definitions @ (Resource.from_contents(schema) @ Registry())
+    registry = _definitions(kubernetes_version) @ (Resource.from_contents(schema) @ Registry())
     return jsonschema.Draft202012Validator(schema, registry=registry)
-
-
-def eks_version(stage: str) -> str:
-    """The Kubernetes version of the stage's cluster, as synthesized by the compute stack."""
-    clusters = terraform(f"{stage}-primary-compute").get("aws_eks_cluster", {})
-    versions = {c["version"] for c in clusters.values()}
-    if len(versions) != 1:
-        raise RenderError(f"{stage}: expected one EKS cluster version in the compute stack, found {versions}")
-    return versions.pop()
 
 
 def resource_name(doc: dict[str, Any]) -> str:

@@ -9,7 +9,7 @@ exists yet when hooks run.
 {{- $v := .root.Values -}}
 {{- $m := $v.migrations -}}
 {{- $job := printf "%s-migrate" .name -}}
-{{- $jobCtx := dict "root" .root "name" $job "w" .w -}}
+{{- $jobCtx := dict "root" .root "name" $job "w" (dict "kind" "migrations") -}}
 apiVersion: batch/v1
 kind: Job
 metadata:
@@ -29,7 +29,6 @@ spec:
     metadata:
       labels:
         {{- include "peakshop-lib.labels" $jobCtx | nindent 8 }}
-        peakshop.example.com/role: migrations
     spec:
       restartPolicy: Never
       automountServiceAccountToken: false

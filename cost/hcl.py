@@ -129,6 +129,13 @@ def _parse_and_cache(args: tuple[str, str]) -> list[Resource]:
     return resources
 
 
+def _prune(keep: set[str]) -> None:
+    """A full read knows every current stack: drop cache entries of HCL that no longer exists."""
+    for path in CACHE_DIR.glob("*.json"):
+        if path.name not in keep:
+            path.unlink(missing_ok=True)
+
+
 def read_outdir(outdir: Path, stage: str | None = None) -> list[Resource]:
     """All resources of every stack (or one stage's stacks) in a `make synth` output directory."""
     stacks_dir = outdir / "stacks"
@@ -143,6 +150,8 @@ def read_outdir(outdir: Path, stage: str | None = None) -> list[Resource]:
         with ProcessPoolExecutor(max_workers=max(1, min(len(missing), os.cpu_count() or 1))) as pool:
             for (name, _), resources in zip(missing, pool.map(_parse_and_cache, missing), strict=True):
                 parsed[name] = resources
+    if not stage:
+        _prune({_cache_path(name, text).name for name, text in wanted})
     result = [r for name, _ in wanted for r in parsed[name] or []]
     if stage and not result:
         raise SynthError(f"{stacks_dir}: no stacks for stage {stage!r}; run `make synth` first")

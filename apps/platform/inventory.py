@@ -23,6 +23,11 @@ Health = Literal["mysql", "redis", "http", "tcp", "process"]
 SQS_ACCOUNT = "123456789012"  # moto's default account: queue URLs are known before moto runs
 
 
+# Seconds a stopping gunicorn answers /readyz with 503 before it stops: longer than haproxy needs to take it
+# out of rotation (3 failed checks at 1 s, render.CHECK).
+LOCAL_DRAIN_S = 6
+
+
 def database(service: str) -> str:
     return f"peakshop_{service.replace('-', '_')}"
 
@@ -107,6 +112,7 @@ class LocalValues:
             "MAIL_SINK": lambda: str(self.s.logs / "mail.jsonl"),
             "CDN_BASE_URL": lambda: f"{self.s.url}/media",
             "LOG_LEVEL": lambda: "INFO",
+            "DRAIN_S": lambda: str(LOCAL_DRAIN_S),
         }
         if key in fixed:
             return fixed[key]()
@@ -180,7 +186,7 @@ def web_programs(s: LocalSettings, values: LocalValues) -> tuple[list[Program], 
             }
             command = [str(VENV_BIN / "gunicorn"), "-c", "apps/runtime/gunicorn_conf.py", f"apps.{w.name}.wsgi:app"]
             programs.append(
-                Program(f"{w.name}-{instance}", "web", command, {**aws_env(), **env, **gunicorn_env}, port, "http")
+                Program(f"{w.name}-{instance}", "web", command, {**aws_env(), **env, **gunicorn_env}, port, "http", 45)
             )
     return programs, skipped
 

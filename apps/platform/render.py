@@ -13,8 +13,10 @@ from stacks.workloads import READINESS_PATH, REGION_HEALTH_SERVICE
 
 PRIORITY = {"deps": 10, "alb": 20, "web": 30, "workers": 40}
 AUTOSTART = {"deps": True, "alb": True, "web": False, "workers": False}  # `up` starts apps after migrations
-# Local health checks: the ALB's thresholds with a 1 s interval (10 s in AWS) so a drill sees effects quickly.
-CHECK = "check inter 1s fall 2 rise 2"
+# Local health checks: a 1 s interval (10 s in AWS) so a drill sees effects quickly; three failures mark an
+# instance down, well inside the services' local DRAIN_S (inventory.LOCAL_DRAIN_S), as the ALB's
+# deregistration completes inside the pods' grace period.
+CHECK = "check inter 1s fall 3 rise 2"
 
 
 def _supervisor_value(text: str) -> str:
@@ -158,9 +160,13 @@ def haproxy_cfg(s: LocalSettings, inv: Inventory) -> str:
             "    option httpchk",
             f"    http-check send meth GET uri {READINESS_PATH}",
             "    http-check expect status 200",
+            "    timeout check 3s",
             "    http-response set-header X-Served-By %s",  # local only: shows which instance answered
             # a server marked down finishes its in-flight requests (draining); new ones go elsewhere
             *(f"    server {p.name} 127.0.0.1:{p.port} {CHECK} slowstart 3s" for p in inv.web_instances(svc)),
+            # like the ALB, fail open: when every instance fails its check, route to all of them anyway
+            "    option allbackups",
+            *(f"    server {p.name}-failopen 127.0.0.1:{p.port} backup" for p in inv.web_instances(svc)),
             "",
         ]
     out += [

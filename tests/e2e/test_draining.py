@@ -12,6 +12,13 @@ import requests
 from apps.platform import control, settings
 
 
+def wait_for_state(s: settings.LocalSettings, state: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not (now := control.haproxy_servers(s)["svc_catalog"]["catalog-1"]).startswith(state):
+        assert time.monotonic() < deadline, f"catalog-1 is {now}, not {state}, after {timeout:.0f}s"
+        time.sleep(0.2)
+
+
 def test_an_instance_restart_under_traffic_loses_no_request(shop_url: str) -> None:
     s = settings.load()
     sup = control.Supervisor(s)
@@ -38,14 +45,11 @@ def test_an_instance_restart_under_traffic_loses_no_request(shop_url: str) -> No
     try:
         time.sleep(1)
         sup.rpc.stopProcess("web:catalog-1", True)  # returns once the process has exited (after draining)
-        assert control.haproxy_servers(s)["svc_catalog"]["catalog-1"].startswith("DOWN")
+        wait_for_state(s, "DOWN")
         with lock:
             during = served_by.copy()
         sup.rpc.startProcess("web:catalog-1", True)
-        deadline = time.monotonic() + 20
-        while not control.haproxy_servers(s)["svc_catalog"]["catalog-1"].startswith("UP"):
-            assert time.monotonic() < deadline, "catalog-1 did not come back into rotation"
-            time.sleep(0.2)
+        wait_for_state(s, "UP")
         time.sleep(1.5)
     finally:
         stop.set()

@@ -4,6 +4,7 @@ repositories, queues)."""
 
 from __future__ import annotations
 
+import fnmatch
 import importlib
 import ipaddress
 from typing import Any
@@ -173,6 +174,24 @@ def test_secrets_come_only_from_the_stage_and_the_workloads_declared_secrets(doc
         allowed = {f"peakshop/{target.stage}/{s}" for s in workload.secrets}
         known_gap = {f"peakshop/{target.stage}/{s}" for s in UNDECLARED_SECRETS.get(name, set())}
         assert keys - allowed == known_gap, f"{name}: undeclared {keys - allowed}, documented {known_gap}"
+
+
+def test_the_secret_store_reads_only_what_the_external_secrets_role_may_read(docs: Docs, target: Target) -> None:
+    """The SecretStore has no credentials of its own: ESO's controller role (compute stack) must cover every
+    remote key, in the region the store names."""
+    compute = f"{target.stage}-{target.role}-compute"
+    role = next(r for r in terraform(compute)["aws_iam_role"].values() if r["name"].endswith("-external-secrets"))
+    permissions = terraform_data(compute)["aws_iam_policy_document"]
+    policy = next(p for n, p in permissions.items() if n.startswith("irsa-external-secrets_permissions"))
+    patterns = [r.split(":secret:")[1] for s in policy["statement"] for r in s["resources"] if ":secret:" in r]
+    regions = {r.split(":")[3] for s in policy["statement"] for r in s["resources"] if ":secret:" in r}
+    store = of_kind(docs, "SecretStore")["peakshop-secrets-manager"]["spec"]["provider"]["aws"]
+    assert "auth" not in store and role["name"] == f"peakshop-{target.stage}-{target.role[0]}-external-secrets"
+    assert regions == {store["region"]} == {target.region}
+    for name, secret in of_kind(docs, "ExternalSecret").items():
+        for item in secret["spec"]["data"]:
+            key = item["remoteRef"]["key"]
+            assert any(fnmatch.fnmatchcase(key, p) for p in patterns), f"{name}: {key} outside {patterns}"
 
 
 def test_workers_scale_on_their_own_queue(docs: Docs, target: Target) -> None:

@@ -93,3 +93,9 @@ migrate: setup ## apply apps/$(SERVICE)/migrations (reads PEAKSHOP_<SERVICE>_DB_
 
 bench-catalog: setup ## catalog detail/list vs bare-Flask ceiling through gunicorn (real MariaDB+replica, Redis) -> reports/bench-catalog.json
 	@$(PY) -m apps.bench.catalog
+
+# Checkout (apps/orders, apps/payments, apps/workers): throughput, latency and time to `paid` end to end.
+.PHONY: bench-checkout
+
+bench-checkout: setup ## checkouts/s, p50/p99 and time-to-paid through gunicorn + relay + Celery workers on moto SQS -> reports/bench-checkout.json
+	@$(PY) -m apps.bench.checkout

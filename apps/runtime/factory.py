@@ -84,6 +84,7 @@ def _register_observability(app: Flask, service: Service) -> None:
     api_path = f"/api/{service.name}"
     window = service.settings.read_your_writes_s
     requests_total, latency = service.metrics.requests, service.metrics.latency
+    children: dict[tuple[str, str, int], tuple[Any, Any]] = {}  # labels() is a locked lookup; cache the children
 
     @app.before_request
     def _start() -> None:
@@ -95,8 +96,15 @@ def _register_observability(app: Flask, service: Service) -> None:
     def _finish(response: Response) -> Response:
         elapsed = time.perf_counter() - g.get("started", time.perf_counter())
         route = request.url_rule.rule if request.url_rule is not None else "unmatched"
-        requests_total.labels(service.name, route, request.method, str(response.status_code)).inc()
-        latency.labels(service.name, route, request.method).observe(elapsed)
+        key = (route, request.method, response.status_code)
+        pair = children.get(key)
+        if pair is None:
+            pair = children[key] = (
+                requests_total.labels(service.name, route, request.method, str(response.status_code)),
+                latency.labels(service.name, route, request.method),
+            )
+        pair[0].inc()
+        pair[1].observe(elapsed)
         response.headers["X-Request-ID"] = g.get("request_id", "")
         consistency.remember_write(response, window, api_path)
         if request.path not in _QUIET_PATHS or response.status_code >= 500:

@@ -14,13 +14,23 @@ _RESERVED = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"messa
 
 
 class JsonFormatter(logging.Formatter):
+    """Lean on purpose: it runs for every request's access line."""
+
     def __init__(self, service: str) -> None:
         super().__init__()
         self.service = service
+        self._second = -1
+        self._stamp = ""
+
+    def _timestamp(self, created: float) -> str:
+        second = int(created)
+        if second != self._second:  # strftime once per second, not per line
+            self._second, self._stamp = second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+        return f"{self._stamp}.{int((created - second) * 1000):03d}Z"
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
-            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
+            "ts": self._timestamp(record.created),
             "level": record.levelname,
             "service": self.service,
             "logger": record.name,
@@ -31,7 +41,7 @@ class JsonFormatter(logging.Formatter):
             if rid:
                 entry["request_id"] = rid
         for key, value in record.__dict__.items():
-            if key not in _RESERVED and not key.startswith("_"):
+            if key not in _RESERVED and key[0] != "_":
                 entry[key] = value
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
@@ -40,6 +50,7 @@ class JsonFormatter(logging.Formatter):
 
 def configure(service: str, level: str) -> None:
     """Route the root logger to stdout as JSON (idempotent: a second app in one process reuses it)."""
+    logging.logMultiprocessing = False  # processName lookups cost more than they tell (pid is kept)
     root = logging.getLogger()
     handler = next((h for h in root.handlers if getattr(h, "_peakshop", False)), None)
     if handler is None:

@@ -128,6 +128,9 @@ FREE_TYPES: dict[str, str] = {
         )
     },
     "aws_flow_log": "flow-log delivery is priced as ingestion on its CloudWatch log group",
+    "aws_cloudwatch_log_delivery": "vended-log delivery is priced as ingestion on its destination log group",
+    "aws_cloudwatch_log_delivery_source": "vended-log delivery is priced as ingestion on its destination log group",
+    "aws_cloudwatch_log_delivery_destination": "vended-log delivery is priced as ingestion on its destination",
     "aws_backup_vault": "recovery-point storage is priced on the aws_backup_plan that writes it",
     "aws_sns_topic": "alert fan-out stays inside SNS's free publishes and email deliveries",
     "aws_cloudwatch_event_rule": "AWS service events on the default bus are free",
@@ -473,6 +476,21 @@ def cloudfront_distribution(r: Resource, ctx: Context) -> list[LineItem]:
     ]
 
 
+def cloudfront_function(r: Resource, ctx: Context) -> list[LineItem]:
+    """Upper bound: every CloudFront request of the stage runs the function."""
+    invocations = _cdn_requests(ctx, r.stage)
+    return [
+        _line(
+            r,
+            ctx,
+            "invocations (at most every request)",
+            invocations / 1e6,
+            "million invocations",
+            "cloudfront_function_million",
+        )
+    ]
+
+
 def _waf_rules(a: dict[str, Any]) -> int:
     rules = _blocks(a.get("rule"))
     if not rules and isinstance(a.get("rule_json"), str):
@@ -755,7 +773,8 @@ def route53_zone(r: Resource, ctx: Context) -> list[LineItem]:
     return [_line(r, ctx, "hosted zone", 1, "zone-months", "route53_zone_month")]
 
 
-_AWS_ENDPOINT = re.compile(r"amazonaws\.com|cloudfront\.net|aws_lb\.|aws_cloudfront_distribution\.|\belb\b")
+# An ALB or CloudFront target, by name or by reference (cross-stack outputs drop the dots: aws_lbalbdns_name).
+_AWS_ENDPOINT = re.compile(r"amazonaws\.com|cloudfront\.net|aws_lb|aws_cloudfront_distribution|\belb\b")
 
 
 def route53_health_check(r: Resource, ctx: Context) -> list[LineItem]:
@@ -873,6 +892,7 @@ RULES: dict[str, Rule] = {
     "aws_lb": load_balancer,
     "aws_alb": load_balancer,
     "aws_cloudfront_distribution": cloudfront_distribution,
+    "aws_cloudfront_function": cloudfront_function,
     "aws_wafv2_web_acl": wafv2_web_acl,
     "aws_s3_bucket": s3_bucket,
     "aws_s3_bucket_replication_configuration": s3_replication,

@@ -77,6 +77,7 @@ PRICES: dict[str, float] = {
     "cw_dashboard_month": 3.0,
     "cw_custom_metric_month": 0.30,
     "budgets_action_day": 0.10,
+    "cloudfront_function_million": 0.10,
 }
 
 PROFILE: dict[str, Any] = {

@@ -205,6 +205,9 @@ EDGE = """
 resource "aws_cloudfront_distribution" "cdn" {
   enabled = true
 }
+resource "aws_cloudfront_function" "strip" {
+  runtime = "cloudfront-js-2.0"
+}
 resource "aws_lb" "alb" {
   load_balancer_type = "application"
   internal = false
@@ -237,6 +240,7 @@ def test_cloudfront_alb_and_waf_from_the_traffic_profile() -> None:
         "data out (US/EU)": approx(gb * 0.085),
         "HTTPS requests": approx(requests / 1e4 * 0.01),
     }
+    assert at(result, "strip") == {"invocations (at most every request)": approx(requests / 1e6 * 0.10)}
     # Cache misses (10%) reach the ALB; bytes (GB/h) outweigh new connections (25/s per LCU).
     lcu = max(requests * 0.1 / HOURS / 3600 * 0.05 / 25, gb * 0.1 / HOURS)
     assert lcu == approx(gb * 0.1 / HOURS)
@@ -440,17 +444,22 @@ resource "aws_route53_health_check" "alb" {
   fqdn = "${aws_lb.alb.dns_name}"
   request_interval = 10
 }
+resource "aws_route53_health_check" "secondary" {
+  type = "HTTPS"
+  fqdn = "${REMOTE.cross-stack-output-aws_lbalbdns_name}"
+}
 resource "aws_route53_health_check" "external" {
   type = "HTTP"
   fqdn = "status.example.org"
 }
-"""
+""".replace("REMOTE", REMOTE)
     result = estimate(stack("prod-primary-edge", body))
     assert at(result, "zone") == {"hosted zone": 0.50}
     assert at(result, "alb") == {
         "HTTPS health check (AWS endpoint)": 0.50,
         "2 optional features": approx(2 * 1.0),  # HTTPS and the 10 s interval
     }
+    assert at(result, "secondary") == {"HTTPS health check (AWS endpoint)": 0.50, "1 optional features": 1.0}
     assert at(result, "external") == {"HTTP health check (non-AWS endpoint)": 0.75}
 
 

@@ -11,7 +11,7 @@ import sys
 
 from apps.payments.config import PROVIDER_SETTINGS
 from apps.runtime import logs
-from apps.runtime.config import ConfigError, Setting, Settings, integer, mysql_url, text
+from apps.runtime.config import ConfigError, Setting, Settings, integer, mysql_url, redis_url, text
 from apps.runtime.entry import CONFIG_EXIT_STATUS
 from apps.workers.celery_app import make_celery
 from apps.workers.config import DB_SETTINGS, load_worker_settings, queue_urls, workload
@@ -37,7 +37,11 @@ EXTRA_SETTINGS: dict[str, tuple[Setting, ...]] = {
         Setting("MEDIA_BUCKET", text(3), None, "Bucket with product media and thumbnails"),
         Setting("THUMBNAIL_PX", integer(16, 2048), "320", "Longest side of a thumbnail"),
     ),
-    "privacy-worker": (*DB_SETTINGS,),
+    "privacy-worker": (
+        *DB_SETTINGS,
+        Setting("CART_DB_URL", mysql_url, None, "Cart database (the account's cart is deleted)", True),
+        Setting("REDIS_URL", redis_url, None, "Cache holding cart views (the erased cart's entry is removed)"),
+    ),
 }
 TASK_MODULES = {
     "orders-worker": "apps.workers.tasks.orders",

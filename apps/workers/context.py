@@ -11,6 +11,7 @@ import boto3
 
 from apps.payments.ledger import Ledger
 from apps.payments.provider import build_provider
+from apps.runtime.cache import Cache
 from apps.runtime.config import Settings
 from apps.runtime.db import Database
 from apps.runtime.metrics import Metrics
@@ -46,6 +47,17 @@ class WorkerContext:
         values = {spec.key: self.settings[spec.key] for spec in DB_SETTINGS}
         values.update(DB_WRITER_URL=self.settings.payments_db_url, DB_READER_URL=None)
         return Database(Settings(self.workload, values), self.runtime_metrics)
+
+    @cached_property
+    def cart_db(self) -> Database:
+        values = {spec.key: self.settings[spec.key] for spec in DB_SETTINGS}
+        values.update(DB_WRITER_URL=self.settings.cart_db_url, DB_READER_URL=None)
+        return Database(Settings(self.workload, values), self.runtime_metrics)
+
+    @cached_property
+    def cart_cache(self) -> Cache:
+        """Cart's cache, addressed with cart's service prefix so its keys are the ones cart reads."""
+        return Cache(self.settings.redis_url, "cart", self.runtime_metrics, 60, 0.5, 1.0)
 
     @cached_property
     def ledger(self) -> Ledger:

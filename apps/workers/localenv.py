@@ -40,6 +40,7 @@ class CheckoutPlatform:
         self.catalog_db = fresh_database(self.deps, "catalog")
         self.orders_db = fresh_database(self.deps, "orders")
         self.payments_db = fresh_database(self.deps, "payments")
+        self.cart_db = fresh_database(self.deps, "cart")
         prefix = f"peakshop-{secrets.token_hex(3)}"
         sqs = self.sqs()
         self.queues: dict[str, str] = {}
@@ -138,6 +139,8 @@ class CheckoutPlatform:
             )
         if name == "notifications-worker":
             values["MAIL_SINK"] = str(self.mail_sink)
+        if name == "privacy-worker":
+            values.update(CART_DB_URL=e.mysql_url(self.cart_db), REDIS_URL=e.redis_url)
         if name == "media-worker":
             values["MEDIA_BUCKET"] = e.buckets["media"]
         values.update(overrides)

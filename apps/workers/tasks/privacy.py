@@ -5,8 +5,10 @@ same guarantees as the Celery workers: a message is deleted only after it was ha
 for redelivery and the redrive policy moves it to the DLQ after MAX_RECEIVES, SIGTERM finishes the current
 batch (warm shutdown).
 
-Orders are retained for accounting, so their personal data is pseudonymised (email, payment token) rather
-than deleted. Idempotent: erasing twice changes nothing more."""
+What it erases: the account's cart (deleted with cart's own `erase_account`, and its Redis entry invalidated)
+and the account's orders, which are retained for accounting, so their personal data is pseudonymised (email,
+payment token) rather than deleted. accounts erases its own tables itself. Idempotent: erasing twice changes
+nothing more."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ import logging
 import threading
 from typing import Any
 
+from apps.cart import repository as cart_repository
 from apps.workers.context import WorkerContext
 from apps.workers.schema import UnsupportedSchema
 
@@ -34,12 +37,18 @@ def erase_user(ctx: WorkerContext, user_id: str) -> int:
     )
 
 
-def handle(ctx: WorkerContext, body: dict[str, Any]) -> int:
+def erase_cart(ctx: WorkerContext, account_id: int) -> None:
+    cart_id = cart_repository.erase_account(ctx.cart_db, account_id)
+    if cart_id:
+        ctx.cart_cache.invalidate(ctx.cart_cache.key("cart", cart_id))
+
+
+def handle(ctx: WorkerContext, body: dict[str, Any]) -> None:
     account_id = body.get("account_id")
     if body.get("type") not in ERASURE_TYPES or not isinstance(account_id, int) or isinstance(account_id, bool):
         raise UnsupportedSchema(f"not an erasure request: {str(body)[:200]}")
-    # orders keeps the session subject, which accounts issues as the decimal account id
-    return erase_user(ctx, str(account_id))
+    erase_cart(ctx, account_id)
+    erase_user(ctx, str(account_id))  # orders keeps the session subject: accounts issues the decimal account id
 
 
 class ErasureConsumer:

@@ -11,6 +11,7 @@ import sys
 from datetime import UTC, datetime
 
 import boto3
+import redis
 from PIL import Image
 
 from apps.accounts.privacy_queue import PrivacyQueue
@@ -101,7 +102,11 @@ def test_privacy_worker_erases_order_pii_from_accounts_requests(api: ContractCli
         headers={"Idempotency-Key": new_key(), "Authorization": f"Bearer {token}"},
     )
     order_id = resp.get_json()["id"]
+    cart_id = "c" * 32
+    platform.sql(platform.cart_db, "INSERT INTO carts (id, account_id, currency) VALUES (%s, 4242, 'EUR')", (cart_id,))
     e = platform.deps.endpoints
+    cache = redis.Redis.from_url(e.redis_url)
+    cache.set(f"cart:v1:cart:{cart_id}", b"{}")
     producer = PrivacyQueue(platform.queues["privacy"], e.aws_endpoint_url, e.aws_region)  # accounts' own sender
     assert producer.send_erasure({"id": "req-1", "account_id": 4242, "requested_at": datetime.now(UTC)})
     assert producer.send_erasure({"id": "req-1", "account_id": 4242, "requested_at": datetime.now(UTC)})  # dup
@@ -113,5 +118,7 @@ def test_privacy_worker_erases_order_pii_from_accounts_requests(api: ContractCli
         return row == [{"email": erased_email("4242"), "payment_token": "erased"}]
 
     assert wait_until(erased, 30), platform.log_tail("privacy-worker")
+    assert platform.sql(platform.cart_db, "SELECT id FROM carts WHERE account_id = 4242") == []
+    assert cache.get(f"cart:v1:cart:{cart_id}") is None
     # the unknown message was not deleted: it keeps coming back until the redrive policy dead-letters it
     assert wait_until(lambda: sqsq.depth(platform.sqs(), platform.dlqs["privacy"]).visible == 1, 40)

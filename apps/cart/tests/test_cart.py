@@ -91,3 +91,16 @@ def test_abandoned_carts_expire(api: ContractClient, cart_app: Flask, deps: Loca
     assert api.get(f"/api/cart/carts/{live}").status_code == 200
     left = deps.writer.query(f"SELECT COUNT(*) AS n FROM `{db}`.cart_items WHERE cart_id = %s", (stale,))
     assert left[0]["n"] == 0
+
+
+def test_cart_works_through_a_redis_outage(
+    api: ContractClient, cart_app: Flask, healthy_deps: LocalDeps, product: Callable[..., int]
+):
+    pid = product()
+    cart_id = new_cart(api)
+    errors = metric(cart_app, "peakshop_cache_requests_total", result="error")
+    healthy_deps.stop_dependency("redis")
+    assert api.put(f"/api/cart/carts/{cart_id}/items/{pid}", json={"quantity": 2}).status_code == 200
+    assert api.get(f"/api/cart/carts/{cart_id}").get_json()["item_count"] == 2
+    assert metric(cart_app, "peakshop_cache_requests_total", result="error") > errors
+    healthy_deps.start_dependency("redis")

@@ -50,8 +50,9 @@ function render(title, ...children) {
   document.title = `${title} · Peakshop`;
   const heading = h("h1", { tabindex: "-1", text: title });
   main.replaceChildren(heading, ...children);
+  const first = !main.dataset.route;
   main.dataset.route = location.hash.split("?")[0] || "#/"; // which view is on screen (tests wait on it)
-  heading.focus();
+  if (!first) heading.focus(); // after navigation, not on the first load: screen readers start at the top
 }
 
 function field(label, input, hint) {
@@ -607,7 +608,7 @@ function stopPolling() {
 }
 
 const ROUTES = [
-  [/^#?\/?$/, homeView],
+  [/^(#\/?)?$|^#[^/]/, homeView],
   [/^#\/category\/([a-z0-9-]+)$/, categoryView],
   [/^#\/search$/, searchView],
   [/^#\/product\/(\d+)$/, productView],
@@ -621,6 +622,8 @@ const ROUTES = [
 ];
 
 async function route() {
+  // In-page anchors (the skip link's #main) are not routes: the browser moves focus, the view stays.
+  if (location.hash && !location.hash.startsWith("#/") && main.dataset.route) return;
   stopPolling();
   clearMessages();
   const path = location.hash.split("?")[0] || "#/";

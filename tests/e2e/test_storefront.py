@@ -12,6 +12,23 @@ from tests.e2e.conftest import Steps
 PASSWORD = "correct horse battery"
 
 
+UNLABELLED = """() => [...document.querySelectorAll("input, select, textarea, button, img, a")]
+  .filter((el) => {
+    if (el.tagName === "IMG") return !el.hasAttribute("alt");
+    if (["BUTTON", "A"].includes(el.tagName)) return !(el.textContent.trim() || el.getAttribute("aria-label"));
+    return !(el.labels && el.labels.length) && !el.getAttribute("aria-label");
+  })
+  .map((el) => el.outerHTML.slice(0, 120))"""
+
+
+def assert_accessible(page: Page) -> None:
+    """Landmarks, one h1, and a name for every control, link and image (alt="" marks decorative ones)."""
+    for role in ("banner", "main", "contentinfo", "search"):
+        expect(page.get_by_role(role)).to_have_count(1)
+    expect(page.get_by_role("heading", level=1)).to_have_count(1)
+    assert page.evaluate(UNLABELLED) == []
+
+
 def show(page: Page, route: str) -> None:
     page.goto(f"/{route}")
     expect(page.locator(f'main[data-route="{route}"]')).to_be_attached()
@@ -51,6 +68,7 @@ def test_full_purchase_journey(page: Page, steps: Steps) -> None:
     page.goto("/")
     expect(page.get_by_role("list", name="Products").get_by_role("listitem")).to_have_count(24)
     page.wait_for_function("[...document.querySelectorAll('.thumb')].slice(0, 5).every(i => i.naturalWidth > 0)")
+    assert_accessible(page)
     steps.shot("home")
 
     page.get_by_label("Search products").fill("Backpack")
@@ -66,6 +84,7 @@ def test_full_purchase_journey(page: Page, steps: Steps) -> None:
     product = page.get_by_role("heading", level=1).inner_text()
     price = page.locator(".details .price").inner_text()
     page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=picture.element_handle())
+    assert_accessible(page)
     steps.shot("product")
     page.get_by_label("Quantity").fill("2")
     page.get_by_role("button", name="Add to cart").click()
@@ -75,10 +94,12 @@ def test_full_purchase_journey(page: Page, steps: Steps) -> None:
     show(page, "#/cart")
     expect(page.get_by_role("table").locator("tbody tr")).to_have_count(1)
     expect(page.get_by_role("caption")).to_have_text("2 items")
+    assert_accessible(page)
     steps.shot("cart")
 
     page.get_by_role("link", name="Go to checkout").click()
     expect(page.get_by_label("Email for the receipt")).to_have_value(email)
+    assert_accessible(page)
     steps.shot("checkout")
     pay(page, "Card ending 4242 (approved)")
     status = page.locator("#order-status")
@@ -88,10 +109,12 @@ def test_full_purchase_journey(page: Page, steps: Steps) -> None:
     expect(status).to_contain_text("Paid")
     expect(page.locator(".lines li")).to_have_text(["2 \u00d7 " + product + " at " + price])
     expect(page.locator("#cart-count")).to_have_text("0")
+    assert_accessible(page)
     steps.shot("order-paid")
 
     page.get_by_role("link", name="Your account").click()
     expect(page.get_by_role("region", name="Orders").get_by_role("link")).to_contain_text(["paid"])
+    assert_accessible(page)
     steps.shot("account")
     assert not page.errors, page.errors  # type: ignore[attr-defined]
 
@@ -150,3 +173,25 @@ def test_errors_are_shown_in_words(page: Page, steps: Steps) -> None:
     expect(page.get_by_role("heading", level=1)).to_have_text("Sorry")
     expect(page.get_by_role("alert")).to_have_text("product does not exist")
     steps.shot("not-found")
+
+
+def test_keyboard_only_shopping(page: Page, steps: Steps) -> None:
+    page.goto("/")
+    expect(page.get_by_role("list", name="Products").get_by_role("listitem").first).to_be_visible()
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
+    page.keyboard.press("Enter")
+    page.get_by_label("Search products").focus()
+    page.keyboard.type("Kettle")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_be_focused()  # focus follows navigation
+    first = page.get_by_role("list", name="Products").get_by_role("link").first
+    first.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator('main[data-route^="#/product/"]')).to_be_attached()
+    page.get_by_label("Quantity").focus()
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="Add to cart")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("#cart-count")).to_have_text("1")
+    steps.shot("keyboard")

@@ -10,7 +10,7 @@ from apps.runtime.cache import Cache
 from apps.runtime.metrics import Metrics
 
 
-def make(url: str, version: int = 1, ttl: int = 100) -> Cache:
+def make(url: str, version: int = 1, ttl: int = 100, lock_wait_s: float = 1.0) -> Cache:
     return Cache(
         url,
         "cachetest",
@@ -19,7 +19,7 @@ def make(url: str, version: int = 1, ttl: int = 100) -> Cache:
         timeout_s=0.25,
         retry_after_s=0.3,
         format_version=version,
-        lock_wait_s=1.0,
+        lock_wait_s=lock_wait_s,
     )
 
 

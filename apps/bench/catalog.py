@@ -124,7 +124,8 @@ def cache_counts(base: str) -> dict[str, float]:
 def hit_ratio(before: dict[str, float], after: dict[str, float]) -> float:
     delta = {k: after.get(k, 0) - before.get(k, 0) for k in set(before) | set(after)}
     total = sum(delta.values())
-    return round((delta.get("hit", 0) + delta.get("coalesced", 0)) / total, 4) if total else 0.0
+    served = delta.get("hit", 0) + delta.get("local_hit", 0) + delta.get("coalesced", 0)
+    return round(served / total, 4) if total else 0.0
 
 
 def summarize(run: dict[str, Any]) -> dict[str, Any]:
@@ -143,8 +144,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--worker-class", default="sync")
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--worker-class", default="gthread")
     parser.add_argument("--rounds", type=int, default=3, help="alternating ceiling/detail measurement rounds")
     parser.add_argument("--out", default="reports/bench-catalog.json")
     args = parser.parse_args(argv)

@@ -79,16 +79,17 @@ def run(
 def paced(
     base_url: str, path_prefix: str, distinct: int, seconds: float, target_rps: float, connections: int = 8
 ) -> dict[str, Any]:
-    """Approximately `target_rps`, by giving each connection a think time, recalibrated from the achieved rate."""
-    delay = max(0, round(connections * 1000 / target_rps))
+    """Approximately `target_rps`, by giving each connection a think time, recalibrated from the achieved rate
+    (at most five tries; the last run is reported with its achieved rate either way)."""
+    delay = max(1, round(connections * 1000 / target_rps))
     result: dict[str, Any] = {}
-    for _ in range(4):
+    for _ in range(5):
         result = run(base_url, path_prefix, distinct, seconds, connections, delay)
         achieved = result["rps"]
-        if abs(achieved - target_rps) <= 0.1 * target_rps or delay == 0:
+        if abs(achieved - target_rps) <= 0.1 * target_rps:
             break
-        per_request_ms = connections * 1000 / achieved  # delay + latency as observed
-        delay = max(0, round(delay + connections * 1000 / target_rps - per_request_ms))
+        latency_ms = max(0.0, connections * 1000 / achieved - delay)  # per request, as observed
+        delay = max(1, round(connections * 1000 / target_rps - latency_ms))
     result["target_rps"] = target_rps
     result["delay_ms"] = delay
     return result

@@ -91,6 +91,18 @@ def test_grace_period_outlasts_draining_and_graceful_stop(docs: Docs) -> None:
         assert pod["terminationGracePeriodSeconds"] > DEREGISTRATION_DELAY_S, name
 
 
+def test_workers_get_time_to_finish_the_task_in_hand(docs: Docs) -> None:
+    """SIGTERM is Celery's warm shutdown: the grace period must outlast the hard task time limit."""
+    broker = {s.key: s for s in importlib.import_module("apps.workers.config").BROKER_SETTINGS}
+    configs = of_kind(docs, "ConfigMap")
+    for name, deployment in of_kind(docs, "Deployment").items():
+        if name in WEB:
+            continue
+        key = f"PEAKSHOP_{name.upper().replace('-', '_')}_TASK_TIME_LIMIT_S"
+        limit = int(configs[name]["data"].get(key, broker["TASK_TIME_LIMIT_S"].default))
+        assert deployment["spec"]["template"]["spec"]["terminationGracePeriodSeconds"] > limit, name
+
+
 def test_disruption_budget_never_blocks_a_drain_at_the_hpa_minimum(docs: Docs, target: Target) -> None:
     budgets, autoscalers = of_kind(docs, "PodDisruptionBudget"), of_kind(docs, "HorizontalPodAutoscaler")
     assert set(budgets) == set(autoscalers) == WEB

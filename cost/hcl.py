@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import multiprocessing
 import os
 import re
 from concurrent.futures import ProcessPoolExecutor
@@ -115,9 +116,11 @@ def _cached(name: str, text: str) -> list[Resource] | None:
         return None
 
 
-def _parse_and_cache(args: tuple[str, str]) -> list[Resource]:
-    name, text = args
-    resources = parse_stack(name, text)
+def _parse(args: tuple[str, str]) -> list[Resource]:
+    return parse_stack(*args)
+
+
+def _store(name: str, text: str, resources: list[Resource]) -> None:
     path = _cache_path(name, text)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -126,7 +129,6 @@ def _parse_and_cache(args: tuple[str, str]) -> list[Resource]:
         tmp.replace(path)
     except OSError:
         pass  # the cache only saves time
-    return resources
 
 
 def _prune(keep: set[str]) -> None:
@@ -146,9 +148,12 @@ def read_outdir(outdir: Path, stage: str | None = None) -> list[Resource]:
     parsed = {name: _cached(name, text) for name, text in wanted}
     missing = [(name, text) for name, text in wanted if parsed[name] is None]
     if missing:
-        # python-hcl2 (lark) is the slow part: parse the stacks not seen before on every core.
-        with ProcessPoolExecutor(max_workers=max(1, min(len(missing), os.cpu_count() or 1))) as pool:
-            for (name, _), resources in zip(missing, pool.map(_parse_and_cache, missing), strict=True):
+        # python-hcl2 (lark) is the slow part: parse the stacks not seen before on every core. Workers come
+        # from a fork server, never from this process, which may run threads (jsii in a test session).
+        workers = max(1, min(len(missing), os.cpu_count() or 1))
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("forkserver")) as pool:
+            for (name, text), resources in zip(missing, pool.map(_parse, missing), strict=True):
+                _store(name, text, resources)
                 parsed[name] = resources
     if not stage:
         _prune({_cache_path(name, text).name for name, text in wanted})

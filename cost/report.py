@@ -211,7 +211,12 @@ def _markdown(
                 ]
                 best = running + discount * resized
                 if best > TARGET_USD:
-                    trades = [o for o in options if o.topic in TRADE_TOPICS and o.monthly_delta_usd < 0]
+                    trades = [
+                        o
+                        for o in options
+                        if o.monthly_delta_usd < 0
+                        and (o.topic in TRADE_TOPICS or o.option.startswith("standby region only"))
+                    ]
                     listed = "; ".join(f"{o.option} ({_usd(o.monthly_delta_usd)})" for o in trades)
                     out += [
                         "",

@@ -780,7 +780,12 @@ _AWS_ENDPOINT = re.compile(r"amazonaws\.com|cloudfront\.net|aws_lb|aws_cloudfron
 def route53_health_check(r: Resource, ctx: Context) -> list[LineItem]:
     a = r.attrs
     kind = str(a.get("type", "HTTP")).upper()
-    target = str(a.get("fqdn", "")) + str(a.get("ip_address", ""))
+    fqdn = str(a.get("fqdn", "")).rstrip(".")
+    target = fqdn + str(a.get("ip_address", ""))
+    # A name the stage itself aliases to an ALB or CloudFront is an AWS endpoint too.
+    for record in ctx.in_stage("aws_route53_record"):
+        if fqdn and str(record.attrs.get("name", "")).rstrip(".") == fqdn:
+            target += " " + str(_first(record.attrs.get("alias")).get("name", ""))
     aws = kind in ("CALCULATED", "CLOUDWATCH_METRIC", "RECOVERY_CONTROL") or bool(_AWS_ENDPOINT.search(target))
     features = 0
     if kind not in ("CALCULATED", "CLOUDWATCH_METRIC", "RECOVERY_CONTROL"):

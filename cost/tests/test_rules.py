@@ -448,6 +448,18 @@ resource "aws_route53_health_check" "secondary" {
   type = "HTTPS"
   fqdn = "${REMOTE.cross-stack-output-aws_lbalbdns_name}"
 }
+resource "aws_route53_record" "origin" {
+  name = "origin-us-east-1.peakshop.example.com"
+  type = "A"
+  alias {
+    name = "${aws_lb.alb.dns_name}"
+  }
+}
+resource "aws_route53_health_check" "origin" {
+  type = "HTTPS"
+  fqdn = "origin-us-east-1.peakshop.example.com"
+  measure_latency = true
+}
 resource "aws_route53_health_check" "external" {
   type = "HTTP"
   fqdn = "status.example.org"
@@ -460,6 +472,8 @@ resource "aws_route53_health_check" "external" {
         "2 optional features": approx(2 * 1.0),  # HTTPS and the 10 s interval
     }
     assert at(result, "secondary") == {"HTTPS health check (AWS endpoint)": 0.50, "1 optional features": 1.0}
+    # the checked name is a record aliased to an ALB: an AWS endpoint (HTTPS + latency features)
+    assert at(result, "origin") == {"HTTPS health check (AWS endpoint)": 0.50, "2 optional features": 2.0}
     assert at(result, "external") == {"HTTP health check (non-AWS endpoint)": 0.75}
 
 

@@ -37,6 +37,7 @@ OPENAPI = Path(__file__).with_name("openapi.yaml")
 def create_app(environ: Mapping[str, str] | None = None) -> Flask:
     def routes(svc: Service) -> Blueprint:
         s = svc.settings
+        # producer only (deferred checkouts): the timeouts matter to consumers, these are the queues' defaults
         svc.extras["celery"] = make_celery(
             SERVICE,
             queue_urls(s, SERVICE),

@@ -27,14 +27,11 @@ def order_for_checkout(db: Database, scope: str, key: str, fresh: bool = False) 
     return None if row is None else get_order(db, row["order_id"], fresh=fresh)
 
 
-def list_orders(db: Database, user_id: str, limit: int, before: str | None) -> list[dict[str, Any]]:
-    rows = db.query(
-        f"SELECT {ORDER_COLUMNS} FROM orders WHERE user_id = %s "
-        + ("AND created_at < %s " if before else "")
-        + "ORDER BY created_at DESC, id DESC LIMIT %s",
-        (user_id, before, limit) if before else (user_id, limit),
+def list_orders(db: Database, user_id: str, limit: int) -> list[dict[str, Any]]:
+    return db.query(
+        f"SELECT {ORDER_COLUMNS} FROM orders WHERE user_id = %s ORDER BY created_at DESC, id DESC LIMIT %s",
+        (user_id, limit),
     )
-    return rows
 
 
 def payment_details(db: Database, order_id: str) -> dict[str, Any] | None:

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
+from prometheus_client import Counter
 
 from apps.orders import repository as repo
 from apps.orders.checkout import IDEMPOTENCY_KEY, CheckoutRequest, KeyReused, Rejection, place, validate_lines
@@ -58,6 +59,12 @@ def build_routes(svc: Service) -> Blueprint:
     celery = svc.extras["celery"]
     public_key = tokens.public_key(s.session_public_key)
     catalog: str = s.catalog_schema
+    deferred = Counter(
+        "peakshop_checkouts_deferred",
+        "Checkouts queued on SQS (202) because the writer was unreachable",
+        ["service"],
+        registry=svc.metrics.registry,
+    ).labels(svc.name)
 
     def user() -> str | None:
         header = request.headers.get("Authorization")
@@ -100,7 +107,7 @@ def build_routes(svc: Service) -> Blueprint:
             cache.client.set(deferred_key(req.scope, req.key), b"1", ex=s.deferred_ttl_s)
         except REDIS_ERRORS:
             log.warning("could not remember a deferred checkout in Redis; its status URL answers 202 until placed")
-        svc.metrics.count_route("writer", "checkout_deferred")
+        deferred.inc()
         resp = jsonify(status="accepted", idempotency_key=req.key, status_url=status_url(req.key))
         resp.headers["Location"] = status_url(req.key)
         resp.headers["Retry-After"] = "2"
@@ -177,7 +184,7 @@ def build_routes(svc: Service) -> Blueprint:
     def list_orders() -> Response:
         uid = required_user()
         limit = int_arg("limit", 20, 1, 100) or 20
-        rows = repo.list_orders(db, uid, limit, None)
+        rows = repo.list_orders(db, uid, limit)
         items = []
         for row in rows:
             full = repo.get_order(db, row["id"]) or repo.get_order(db, row["id"], fresh=True)

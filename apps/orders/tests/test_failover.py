@@ -11,7 +11,7 @@ import pytest
 from apps.localdeps import LocalDeps
 from apps.localdeps.stack import wait_until
 from apps.orders.tests.conftest import checkout_body, new_key
-from apps.testing import ContractClient
+from apps.testing import ContractClient, metric
 from apps.workers.localenv import CheckoutPlatform
 
 
@@ -40,6 +40,7 @@ def test_checkout_while_writer_is_down_is_accepted_and_completed_later(
         assert retry.status_code == 202  # a client retry while still down: queued again, placed once
         assert api.get(answers[first]["status_url"]).status_code == 202
         assert api.get("/api/orders/checkouts/never-sent-key").status_code == 404
+        assert metric(api.app, "peakshop_checkouts_deferred_total") == 4
     finally:
         healthy_deps.start_dependency("writer")
 

@@ -4,6 +4,8 @@ worker -> payment provider -> paid / cancelled (stock released) -> notifications
 from __future__ import annotations
 
 import json
+import os
+import signal
 from collections.abc import Iterator
 
 import pytest
@@ -68,3 +70,17 @@ def test_declined_or_timed_out_payment_cancels_and_releases_stock(api, running, 
     assert order_status(running, order["id"]) == ("cancelled", reason)
     assert running.stock(pid) == 3
     assert api.get(f"/api/orders/orders/{order['id']}").get_json()["reason"] == reason
+
+
+def test_relay_survives_a_crash_and_a_standby_takes_over(api: ContractClient, running: CheckoutPlatform):
+    """Two relays: one holds the lock, the other waits. SIGKILL the active one (its MySQL session, and so its
+    lock, dies with it): the standby publishes what was written meanwhile."""
+    relays = [p for p in running.procs if p.args[-1] == "apps.workers.relay"]
+    standby = running.start("outbox-relay")
+    for relay in relays:
+        os.killpg(relay.pid, signal.SIGKILL)
+        relay.wait(10)
+    (pid,) = running.seed_products(1, stock=2)
+    order = place(api, pid, 1, "tok_approve")
+    assert wait_until(lambda: order_status(running, order["id"])[0] == "paid", 30), running.log_tail("outbox-relay")
+    assert standby.poll() is None

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -29,10 +30,15 @@ def new_cart_id() -> str:
     return secrets.token_hex(16)
 
 
-def create_anonymous(db: Database) -> str:
-    cart_id = new_cart_id()
-    db.execute("INSERT INTO carts (id) VALUES (%s)", (cart_id,))
-    return cart_id
+def create_anonymous(db: Database, idempotency_key: str | None = None) -> tuple[str, bool]:
+    """A new anonymous cart; with an Idempotency-Key the id is derived from it, so a retried request gets the
+    same cart (the key is a client-side random secret, and the id is as unguessable as the key)."""
+    if idempotency_key is None:
+        cart_id = new_cart_id()
+    else:
+        cart_id = hashlib.sha256(f"peakshop-cart:{idempotency_key}".encode()).hexdigest()[:32]
+    created = db.execute("INSERT IGNORE INTO carts (id) VALUES (%s)", (cart_id,)) == 1
+    return cart_id, created
 
 
 def get_or_create_for_account(db: Database, account_id: int) -> tuple[str, bool]:

@@ -16,6 +16,7 @@ from apps.runtime.problems import Problem, not_found
 from apps.runtime.validation import json_body
 
 CART_ID = re.compile(r"[0-9a-f]{32}")
+IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_-]{16,128}")
 MAX_ID = 2**63 - 1
 
 
@@ -86,8 +87,11 @@ def build_routes(svc: Service) -> Blueprint:
     @bp.post("/carts")
     def create_cart() -> tuple[Response, int]:
         caller = account_id()
+        key = request.headers.get("Idempotency-Key")
+        if key is not None and not IDEMPOTENCY_KEY.fullmatch(key):
+            raise Problem(400, "Invalid Idempotency-Key", "use 16-128 characters of [A-Za-z0-9_-]", "invalid-header")
         if caller is None:
-            cart_id, created = repo.create_anonymous(db), True
+            cart_id, created = repo.create_anonymous(db, key)
         else:
             cart_id, created = repo.get_or_create_for_account(db, caller)
         return jsonify(public(reload(cart_id))), 201 if created else 200

@@ -104,3 +104,13 @@ def test_cart_works_through_a_redis_outage(
     assert api.get(f"/api/cart/carts/{cart_id}").get_json()["item_count"] == 2
     assert metric(cart_app, "peakshop_cache_requests_total", result="error") > errors
     healthy_deps.start_dependency("redis")
+
+
+def test_anonymous_create_with_idempotency_key_converges(api: ContractClient):
+    key = "retry-" + "k" * 20
+    first = api.post("/api/cart/carts", headers={"Idempotency-Key": key})
+    retry = api.post("/api/cart/carts", headers={"Idempotency-Key": key})
+    other = api.post("/api/cart/carts", headers={"Idempotency-Key": "another-key-0123456789"})
+    assert (first.status_code, retry.status_code, other.status_code) == (201, 200, 201)
+    assert first.get_json()["id"] == retry.get_json()["id"] != other.get_json()["id"]
+    assert api.post("/api/cart/carts", headers={"Idempotency-Key": "short"}).status_code == 400

@@ -147,6 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--worker-class", default="gthread")
     parser.add_argument("--rounds", type=int, default=3, help="alternating ceiling/detail measurement rounds")
+    parser.add_argument("--local-cache-ttl", default=None, help="override PEAKSHOP_CATALOG_LOCAL_CACHE_TTL_S")
     parser.add_argument("--out", default="reports/bench-catalog.json")
     args = parser.parse_args(argv)
     secs, conns = args.seconds, args.connections
@@ -166,6 +167,8 @@ def main(argv: list[str] | None = None) -> int:
             p + "MEDIA_BUCKET": "bench-media",
             p + "CDN_BASE_URL": "https://media.bench.invalid",
         }
+        if args.local_cache_ttl is not None:
+            env[p + "LOCAL_CACHE_TTL_S"] = args.local_cache_ttl
         detail = "/api/catalog/products/"
         with (
             gunicorn("apps.bench.hello:app", {}, *server) as hello,
@@ -230,6 +233,9 @@ def main(argv: list[str] | None = None) -> int:
                 "preload": True,
             },
             "dependencies": "MariaDB writer + GTID replica, Redis (apps.localdeps), all on this machine",
+            "catalog_settings": "service defaults"
+            + (f", LOCAL_CACHE_TTL_S={args.local_cache_ttl}" if args.local_cache_ttl is not None else ""),
+            "access_pattern": f"uniform over {PRODUCTS} product ids (no hot set)",
             "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
             "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         },

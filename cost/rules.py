@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cost.hcl import Resource
-from cost.prices import PriceTable
+from cost.prices import PriceError, PriceTable
 from cost.profiles import DAYS_PER_MONTH, HOURS_PER_MONTH, NodeBounds, UsageProfile
 
 EKS_DEFAULT_INSTANCE_TYPE = "t3.medium"  # AWS default when a managed node group names none
@@ -175,8 +175,6 @@ class Context:
 
     def usd(self, region: str, key: str) -> float:
         if region not in self.tables:
-            from cost.prices import PriceError
-
             raise PriceError(f"no price table for region {region}")
         return self.tables[region].usd(key)
 
@@ -228,15 +226,11 @@ def _truthy(value: Any) -> bool:
     return value is True or (isinstance(value, str) and value.lower() == "true")
 
 
-def _hours(ctx: Context) -> float:
-    return HOURS_PER_MONTH
-
-
 # ------------------------------------------------------------------------------------------------ compute
 
 
 def eks_cluster(r: Resource, ctx: Context) -> list[LineItem]:
-    return [_line(r, ctx, "control plane", _hours(ctx), "cluster-hours", "eks_cluster_hour")]
+    return [_line(r, ctx, "control plane", HOURS_PER_MONTH, "cluster-hours", "eks_cluster_hour")]
 
 
 def _scales_with_traffic(name: str) -> bool:
@@ -286,8 +280,6 @@ def autoscaling_group(r: Resource, ctx: Context) -> list[LineItem]:
     bounds = NodeBounds(int(a["min_size"]), int(a.get("desired_capacity", a["min_size"])), int(a["max_size"]))
     template = ctx.resolve(_first(a.get("launch_template")).get("id", ""), r, "aws_launch_template")
     if template is None or "instance_type" not in template.attrs:
-        from cost.prices import PriceError
-
         raise PriceError("instance type not resolvable from the launch template")
     return _instance_lines(
         r, ctx, bounds, str(template.attrs["instance_type"]), False, EKS_DEFAULT_DISK_GB, str(a.get("name", r.name))
@@ -355,7 +347,7 @@ def db_instance(r: Resource, ctx: Context) -> list[LineItem]:
     kind = "Multi-AZ" if multi_az else "single-AZ"
     role = "cross-region replica" if source and source.region != r.region else "replica" if source else "writer"
     lines = [
-        _line(r, ctx, f"{cls} {kind} {role}", _hours(ctx), "instance-hours", f"rds_hour:{cls}", az_factor),
+        _line(r, ctx, f"{cls} {kind} {role}", HOURS_PER_MONTH, "instance-hours", f"rds_hour:{cls}", az_factor),
         _line(r, ctx, f"gp3 storage {storage:g} GB {kind}", storage, "GB-months", "rds_gp3_gb_month", az_factor),
     ]
     retention = float(a.get("backup_retention_period", 0) or 0)
@@ -382,7 +374,9 @@ def elasticache_replication_group(r: Resource, ctx: Context) -> list[LineItem]:
     else:
         nodes = int(a.get("num_node_groups", 1)) * (int(a.get("replicas_per_node_group", 0)) + 1)
     node_type = str(a["node_type"])
-    return [_line(r, ctx, f"{nodes} x {node_type}", nodes * _hours(ctx), "node-hours", f"elasticache_hour:{node_type}")]
+    return [
+        _line(r, ctx, f"{nodes} x {node_type}", nodes * HOURS_PER_MONTH, "node-hours", f"elasticache_hour:{node_type}")
+    ]
 
 
 def elasticache_cluster(r: Resource, ctx: Context) -> list[LineItem]:
@@ -390,7 +384,9 @@ def elasticache_cluster(r: Resource, ctx: Context) -> list[LineItem]:
         return []  # a member of a replication group, which carries the cost
     nodes = int(r.attrs.get("num_cache_nodes", 1))
     node_type = str(r.attrs["node_type"])
-    return [_line(r, ctx, f"{nodes} x {node_type}", nodes * _hours(ctx), "node-hours", f"elasticache_hour:{node_type}")]
+    return [
+        _line(r, ctx, f"{nodes} x {node_type}", nodes * HOURS_PER_MONTH, "node-hours", f"elasticache_hour:{node_type}")
+    ]
 
 
 # ------------------------------------------------------------------------------------------------ network
@@ -400,13 +396,13 @@ def nat_gateway(r: Resource, ctx: Context) -> list[LineItem]:
     count = len(ctx.same_stack(r, "aws_nat_gateway"))
     gb = ctx.profile.monthly(ctx.profile.nat_gb_per_day, r.stage, r.role) / max(count, 1)
     return [
-        _line(r, ctx, "gateway", _hours(ctx), "gateway-hours", "nat_hour"),
+        _line(r, ctx, "gateway", HOURS_PER_MONTH, "gateway-hours", "nat_hour"),
         _line(r, ctx, "data processed", gb, "GB", "nat_gb"),
     ]
 
 
 def eip(r: Resource, ctx: Context) -> list[LineItem]:
-    return [_line(r, ctx, "public IPv4 address", _hours(ctx), "address-hours", "public_ipv4_hour")]
+    return [_line(r, ctx, "public IPv4 address", HOURS_PER_MONTH, "address-hours", "public_ipv4_hour")]
 
 
 def vpc_endpoint(r: Resource, ctx: Context) -> list[LineItem]:
@@ -422,7 +418,7 @@ def vpc_endpoint(r: Resource, ctx: Context) -> list[LineItem]:
             r,
             ctx,
             f"{kind} endpoint {service} in {azs} AZs",
-            azs * _hours(ctx),
+            azs * HOURS_PER_MONTH,
             "endpoint-AZ-hours",
             "vpce_interface_hour",
         ),
@@ -456,12 +452,14 @@ def load_balancer(r: Resource, ctx: Context) -> list[LineItem]:
     gb_h = _cdn_gb(ctx, r.stage) * miss * share / balancers / HOURS_PER_MONTH
     lcu = max(requests_h / 3600 * p.alb_new_connections_per_request / 25, gb_h)  # 25 new conn/s or 1 GB/h per LCU
     lines = [
-        _line(r, ctx, f"{prefix.upper()} hours", _hours(ctx), "lb-hours", f"{prefix}_hour"),
+        _line(r, ctx, f"{prefix.upper()} hours", HOURS_PER_MONTH, "lb-hours", f"{prefix}_hour"),
         _line(r, ctx, f"capacity units ({lcu:.3f} avg)", lcu * HOURS_PER_MONTH, "LCU-hours", f"{prefix}_lcu_hour"),
     ]
     if not _truthy(r.attrs.get("internal")):
         azs = max(len(r.attrs.get("subnets") or _blocks(r.attrs.get("subnet_mapping"))), 2)
-        lines.append(_line(r, ctx, f"public IPv4 in {azs} AZs", azs * _hours(ctx), "address-hours", "public_ipv4_hour"))
+        lines.append(
+            _line(r, ctx, f"public IPv4 in {azs} AZs", azs * HOURS_PER_MONTH, "address-hours", "public_ipv4_hour")
+        )
     return lines
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from cost.hcl import SynthError
 from cost.prices import PRICES_DIR, PriceError
 from cost.profiles import ProfileError
-from cost.report import CHARTS_DIR, REPORT_PATH, build_report
+from cost.report import CHARTS_DIR, REPORT_PATH, STAGE_ORDER, build_report
 
 
 def _write_atomically(path: Path, content: bytes) -> None:
@@ -33,8 +33,16 @@ def report(args: argparse.Namespace) -> int:
     result = build_report(Path(args.outdir), args.stage)
     json_path = Path(args.json)
     _write_atomically(json_path, (json.dumps(result.data, indent=2, sort_keys=True) + "\n").encode())
+    missing = [s for s in STAGE_ORDER if s not in result.data["stages"]]
     if args.stage:
         print(f"stage {args.stage} only: wrote {json_path}; cost/REPORT.md covers every stage (run without STAGE)")
+    elif missing:
+        print(
+            f"cost: {args.outdir} has no stacks for {', '.join(missing)} (a one-stage synth?): wrote {json_path} "
+            "but not cost/REPORT.md, which must cover every stage; run `make synth` without STAGE, then `make cost`",
+            file=sys.stderr,
+        )
+        return 2
     else:
         for name, png in result.charts.items():
             _write_atomically(CHARTS_DIR / name, png)

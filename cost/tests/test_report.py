@@ -91,6 +91,18 @@ def test_cli_for_one_stage_writes_only_the_json(tmp_path: Path, capsys: pytest.C
     assert "prod baseline $" in capsys.readouterr().out
 
 
+def test_cli_refuses_a_partial_report_from_a_one_stage_synth(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    outdir = tmp_path / "cdktf.out"
+    (outdir / "stacks" / "prod-primary-network").mkdir(parents=True)
+    (outdir / "stacks" / "prod-primary-network" / "cdk.tf").write_text(provider("us-east-1") + NETWORK)
+    before = REPORT_PATH.read_bytes()
+    assert main(["report", "--outdir", str(outdir), "--stage", "", "--json", str(tmp_path / "c.json")]) == 2
+    assert "no stacks for dev, staging" in capsys.readouterr().err
+    assert REPORT_PATH.read_bytes() == before
+
+
 def test_cli_without_synth_output_says_what_to_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["report", "--outdir", str(tmp_path), "--json", str(tmp_path / "c.json")]) == 2
     assert "run `make synth` first" in capsys.readouterr().err

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 
-from cdktf import Fn, TerraformIterator, TerraformResourceLifecycle
+from cdktf import Fn, TerraformIterator, TerraformOutput, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.acm_certificate import AcmCertificate
 from cdktf_cdktf_provider_aws.acm_certificate_validation import AcmCertificateValidation
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
@@ -96,6 +96,7 @@ from peakshop_constructs.web_service_target import WebServiceTarget, forward_rul
 from stacks.base import LayerStack
 from stacks.config import NodeGroupSize, Role, StageConfig
 from stacks.data import DataStack
+from stacks.irsa_policies import CONTROLLERS, PolicyScope, controller_statements, workload_statements
 from stacks.network import HTTPS_PORT, NetworkStack
 from stacks.workloads import (
     NAMESPACE,
@@ -103,7 +104,6 @@ from stacks.workloads import (
     REGION_HEALTH_SERVICE,
     WEB_SERVICES,
     WORKLOADS,
-    Workload,
     irsa_role_name,
 )
 
@@ -115,15 +115,6 @@ ALB_SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-Res-2021-06"
 REGIONAL_RATE_LIMIT = 2000  # requests per client address per 5 minutes, behind the CloudFront limit
 NODE_VOLUME_GB = 50
 _GRAVITON = re.compile(r"^[a-z]+\d+g[a-z]*\.")
-
-# Kubernetes-side controllers with IRSA roles: name -> (namespace, service account).
-CONTROLLERS: dict[str, tuple[str, str]] = {
-    "aws-load-balancer-controller": ("kube-system", "aws-load-balancer-controller"),
-    "cluster-autoscaler": ("kube-system", "cluster-autoscaler"),
-    "keda": ("keda", "keda-operator"),
-    "external-secrets": ("external-secrets", "external-secrets"),
-    "ebs-csi": ("kube-system", "ebs-csi-controller-sa"),
-}
 
 
 def ami_type(instance_types: tuple[str, ...]) -> str:
@@ -162,6 +153,11 @@ class ComputeStack(LayerStack):
         self._addons_and_roles()
         self._load_balancer(primary)
         self._registry()
+        # What the deploy pipeline feeds the charts (TargetGroupBinding ARNs, the cluster, image repositories).
+        TerraformOutput(self, "cluster_name", value=self.cluster.name)
+        TerraformOutput(self, "target_group_arns", value={n: tg.arn for n, tg in self.target_groups.items()})
+        if self.repositories:
+            TerraformOutput(self, "repository_urls", value={n: r.repository_url for n, r in self.repositories.items()})
 
     # --------------------------------------------------------------------------------------------- keys
     def _logs_key(self) -> EncryptionKey:
@@ -343,6 +339,15 @@ class ComputeStack(LayerStack):
 
     # ----------------------------------------------------------------------------------- add-ons, IRSA
     def _addons_and_roles(self) -> None:
+        self.policy_scope = PolicyScope(
+            arn_prefix=self.arn_prefix,
+            region=self.region.region,
+            account=self.caller.account_id,
+            stage=self.stage.name,
+            prefix=self.prefix,
+            cluster_name=self.cluster_name,
+            data=self.data,
+        )
         self.irsa_roles: dict[str, IrsaRole] = {}
         for workload in WORKLOADS:
             self.irsa_roles[workload.name] = IrsaRole(
@@ -352,7 +357,7 @@ class ComputeStack(LayerStack):
                 issuer=self.issuer,
                 namespace=NAMESPACE,
                 service_account=workload.name,
-                statements=self._workload_statements(workload),
+                statements=workload_statements(self.policy_scope, workload),
             )
         for name, (namespace, account) in CONTROLLERS.items():
             managed = (self._managed_policy("service-role/AmazonEBSCSIDriverPolicy"),) if name == "ebs-csi" else ()
@@ -363,7 +368,7 @@ class ComputeStack(LayerStack):
                 issuer=self.issuer,
                 namespace=namespace,
                 service_account=account,
-                statements=self._controller_statements(name),
+                statements=controller_statements(self.policy_scope, name),
                 managed_policy_arns=managed,
             )
         self.addons: dict[str, EksAddon] = {}
@@ -379,204 +384,6 @@ class ComputeStack(LayerStack):
                 # CoreDNS and the CSI controller are Deployments: they need nodes to become ACTIVE.
                 depends_on=list(self.node_groups.values()) if addon in {"coredns", "aws-ebs-csi-driver"} else None,
             )
-
-    def _secret_arn(self, name: str) -> str:
-        region, account = self.region.region, self.caller.account_id
-        # Secrets Manager appends a 6-character suffix to every secret ARN.
-        return f"{self.arn_prefix}:secretsmanager:{region}:{account}:secret:peakshop/{self.stage.name}/{name}-??????"
-
-    def _via(self, service: str) -> tuple[str, str, list[str]]:
-        return ("StringEquals", "kms:ViaService", [f"{service}.{self.region.region}.amazonaws.com"])
-
-    def _workload_statements(self, workload: Workload) -> list[Statement]:
-        """Only this workload's queues, bucket prefixes, secrets, database user and the keys behind them."""
-        data = self.data
-        statements: list[Statement] = []
-        if workload.consumes:
-            statements.append(
-                Statement(
-                    sid="ConsumeOwnQueues",
-                    actions=[
-                        "sqs:ReceiveMessage",
-                        "sqs:DeleteMessage",
-                        "sqs:ChangeMessageVisibility",
-                        "sqs:GetQueueAttributes",
-                        "sqs:GetQueueUrl",
-                    ],
-                    resources=[data.queues[q].queue.arn for q in workload.consumes],
-                )
-            )
-        if workload.produces:
-            statements.append(
-                Statement(
-                    sid="SendToOwnQueues",
-                    actions=["sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"],
-                    resources=[data.queues[q].queue.arn for q in workload.produces],
-                )
-            )
-        if workload.consumes or workload.produces:
-            statements.append(
-                Statement(
-                    sid="QueueEncryption",
-                    actions=["kms:Decrypt", "kms:GenerateDataKey"],
-                    resources=[data.keys["sqs"].arn],
-                    conditions=[self._via("sqs")],
-                )
-            )
-        for bucket, prefixes in workload.bucket_prefixes.items():
-            arn = data.buckets[bucket].arn
-            statements += [
-                Statement(
-                    sid=f"ObjectsUnderOwnPrefixes{bucket.title()}",
-                    actions=["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
-                    resources=[f"{arn}/{prefix}*" for prefix in prefixes],
-                ),
-                Statement(
-                    sid=f"ListOwnPrefixes{bucket.title()}",
-                    actions=["s3:ListBucket"],
-                    resources=[arn],
-                    conditions=[("StringLike", "s3:prefix", [f"{prefix}*" for prefix in prefixes])],
-                ),
-            ]
-        if workload.bucket_prefixes:
-            statements.append(
-                Statement(
-                    sid="BucketEncryption",
-                    actions=["kms:Decrypt", "kms:GenerateDataKey"],
-                    resources=[data.keys["s3"].arn],
-                    conditions=[self._via("s3")],
-                )
-            )
-        if workload.secrets:
-            statements += [
-                Statement(
-                    sid="ReadOwnSecrets",
-                    actions=["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
-                    resources=[self._secret_arn(s) for s in workload.secrets],
-                ),
-                Statement(
-                    sid="SecretEncryption",
-                    actions=["kms:Decrypt"],
-                    resources=[data.keys["secrets"].arn],
-                    conditions=[self._via("secretsmanager")],
-                ),
-            ]
-        if "db" in workload.secrets:
-            # IAM database authentication as the workload's own MySQL user (no password in the pod).
-            user = f"peakshop_{workload.name.replace('-', '_')}"
-            instances = [data.writer, *data.read_replicas]
-            statements.append(
-                Statement(
-                    sid="ConnectAsOwnDatabaseUser",
-                    actions=["rds-db:connect"],
-                    resources=[
-                        f"{self.arn_prefix}:rds-db:{self.region.region}:{self.caller.account_id}:dbuser:"
-                        f"{db.resource_id}/{user}"
-                        for db in instances
-                    ],
-                )
-            )
-        if "redis" in workload.secrets:
-            statements.append(
-                Statement(
-                    sid="ConnectToRedisAsAppUser",
-                    actions=["elasticache:Connect"],
-                    resources=[data.redis.arn, data.cache_app_user.arn],
-                )
-            )
-        return statements
-
-    def _controller_statements(self, name: str) -> list[Statement]:
-        region, account = self.region.region, self.caller.account_id
-        if name == "aws-load-balancer-controller":
-            # TargetGroupBinding only: Terraform owns the ALB, listeners and target groups; the controller
-            # registers pod IPs into our target groups and nothing else (security group rules stay in Terraform).
-            return [
-                Statement(
-                    sid="DescribeOnly",  # these Describe calls support no resource-level scoping
-                    actions=[
-                        "elasticloadbalancing:DescribeTargetGroups",
-                        "elasticloadbalancing:DescribeTargetHealth",
-                        "elasticloadbalancing:DescribeLoadBalancers",
-                        "elasticloadbalancing:DescribeListeners",
-                        "elasticloadbalancing:DescribeTags",
-                        "ec2:DescribeInstances",
-                        "ec2:DescribeNetworkInterfaces",
-                        "ec2:DescribeSecurityGroups",
-                        "ec2:DescribeSubnets",
-                        "ec2:DescribeVpcs",
-                    ],
-                    resources=["*"],
-                ),
-                Statement(
-                    sid="RegisterPodsInOwnTargetGroups",
-                    actions=["elasticloadbalancing:RegisterTargets", "elasticloadbalancing:DeregisterTargets"],
-                    resources=[
-                        f"{self.arn_prefix}:elasticloadbalancing:{region}:{account}:targetgroup/{self.prefix}-*"
-                    ],
-                ),
-            ]
-        if name == "cluster-autoscaler":
-            return [
-                Statement(
-                    sid="DescribeOnly",
-                    actions=[
-                        "autoscaling:DescribeAutoScalingGroups",
-                        "autoscaling:DescribeAutoScalingInstances",
-                        "autoscaling:DescribeLaunchConfigurations",
-                        "autoscaling:DescribeScalingActivities",
-                        "autoscaling:DescribeTags",
-                        "ec2:DescribeImages",
-                        "ec2:DescribeInstanceTypes",
-                        "ec2:DescribeLaunchTemplateVersions",
-                        "ec2:GetInstanceTypesFromInstanceRequirements",
-                    ],
-                    resources=["*"],
-                ),
-                Statement(
-                    sid="ScaleOwnNodeGroups",
-                    actions=["autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"],
-                    resources=[f"{self.arn_prefix}:autoscaling:{region}:{account}:autoScalingGroup:*"],
-                    conditions=[
-                        ("StringEquals", f"aws:ResourceTag/k8s.io/cluster-autoscaler/{self.cluster_name}", ["owned"])
-                    ],
-                ),
-                Statement(
-                    sid="ReadOwnNodeGroups",
-                    actions=["eks:DescribeNodegroup"],
-                    resources=[f"{self.arn_prefix}:eks:{region}:{account}:nodegroup/{self.cluster_name}/*"],
-                ),
-            ]
-        if name == "keda":
-            # Queue depth for ScaledObjects; reading attributes needs no KMS access.
-            return [
-                Statement(
-                    sid="ReadQueueDepth",
-                    actions=["sqs:GetQueueAttributes"],
-                    resources=[q.queue.arn for q in self.data.queues.values()],
-                )
-            ]
-        if name == "external-secrets":
-            return [
-                Statement(
-                    sid="ReadStageSecrets",
-                    actions=[
-                        "secretsmanager:GetSecretValue",
-                        "secretsmanager:DescribeSecret",
-                        "secretsmanager:ListSecretVersionIds",
-                    ],
-                    resources=[
-                        f"{self.arn_prefix}:secretsmanager:{region}:{account}:secret:peakshop/{self.stage.name}/*"
-                    ],
-                ),
-                Statement(
-                    sid="SecretEncryption",
-                    actions=["kms:Decrypt"],
-                    resources=[self.data.keys["secrets"].arn],
-                    conditions=[self._via("secretsmanager")],
-                ),
-            ]
-        return []  # ebs-csi: the AWS managed policy only
 
     # ------------------------------------------------------------------------------------ load balancer
     @property

@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from peakshop_constructs.waf import web_acl_rules
 from stacks.compute import ORIGIN_VERIFY_HEADER, ami_type
 from stacks.config import ROLES, STAGE_NAMES
 from stacks.irsa_doc import DOC_PATH as IRSA_DOC
@@ -295,3 +296,22 @@ def test_irsa_doc_is_current_and_lists_every_role(platform: Platform) -> None:
     for role in ROLES:
         for workload in WORKLOADS:
             assert f"| `{irsa_role_name('prod', role, workload.name)}` | `peakshop:{workload.name}` |" in text
+
+
+def test_regional_acl_limits_the_client_behind_cloudfront_not_cloudfront_itself() -> None:
+    regional = {r["Name"]: r for r in web_acl_rules("x", "REGIONAL", 500)}
+    edge = {r["Name"]: r for r in web_acl_rules("x", "CLOUDFRONT", 500)}
+    assert regional["rate-per-ip"]["Statement"]["RateBasedStatement"]["AggregateKeyType"] == "FORWARDED_IP"
+    assert edge["rate-per-ip"]["Statement"]["RateBasedStatement"]["AggregateKeyType"] == "IP"
+    overrides = regional["aws-anonymous-ip"]["Statement"]["ManagedRuleGroupStatement"]["RuleActionOverrides"]
+    assert overrides == [{"Name": "HostingProviderIPList", "ActionToUse": {"Count": {}}}]
+    assert "RuleActionOverrides" not in edge["aws-anonymous-ip"]["Statement"]["ManagedRuleGroupStatement"]
+
+
+@pytest.mark.parametrize(("stage", "role"), COMPUTE)
+def test_outputs_give_the_charts_their_target_groups(platform: Platform, stage: str, role: str) -> None:
+    outputs = compute_doc(platform, stage, role)["output"]
+    arns = outputs["target_group_arns"]["value"]
+    assert set(arns) == {s.name for s in WEB_SERVICES}
+    assert all(v.startswith("${aws_lb_target_group.web-") and v.endswith(".arn}") for v in arns.values())
+    assert ("repository_urls" in outputs) is (role == "primary")

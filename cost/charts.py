@@ -36,6 +36,7 @@ def cost_by_layer(estimates: dict[str, dict[str, StageEstimate]], target_usd: fl
         bottom = [b + v for b, v in zip(bottom, values, strict=True)]
     for x, total in enumerate(bottom):
         ax.annotate(f"${total:,.0f}", (x, total), ha="center", va="bottom", fontsize=9)
+    ax.set_ylim(0, max([*bottom, target_usd or 0.0, 1.0]) * 1.12)  # room for the labels above the bars
     if target_usd:
         ax.axhline(target_usd, color="#333333", linestyle="--", linewidth=1, label=f"prod target ${target_usd:,.0f}")
     ax.set_ylabel("USD per month")
@@ -57,6 +58,8 @@ def baseline_vs_peak(estimates: dict[str, dict[str, StageEstimate]]) -> bytes:
         ax.bar(xs, values, width=width, label=profile, color=COLOURS[index % len(COLOURS)])
         for x, v in zip(xs, values, strict=True):
             ax.annotate(f"${v:,.0f}", (x, v), ha="center", va="bottom", fontsize=8)
+    top = max((estimates[s][p].monthly_usd for s in stages for p in profiles), default=1.0)
+    ax.set_ylim(0, max(top, 1.0) * 1.12)
     ax.set_xticks(range(len(stages)), stages)
     ax.set_ylabel("USD per month")
     ax.set_title("Monthly cost per stage: baseline vs peak profile")

@@ -146,15 +146,42 @@ def _upload(upload: dict[str, Any], filename: str, payload: bytes) -> None:
             raise RuntimeError(f"S3 upload of {filename}: HTTP {resp.status}")
 
 
-def load_one(admin: CatalogAdmin, product: DemoProduct) -> None:
-    _status, detail = admin.call("POST", "/products", product.payload())
-    if any(m["status"] == "ready" for m in detail["media"]):
-        return
+def upload_media(admin: CatalogAdmin, product_id: int, product: DemoProduct) -> None:
+    """Register the picture (idempotent per product and filename), upload it with the presigned POST, complete."""
     _status, created = admin.call(
-        "POST", f"/products/{detail['id']}/media", {"filename": product.filename, "content_type": "image/jpeg"}
+        "POST", f"/products/{product_id}/media", {"filename": product.filename, "content_type": "image/jpeg"}
     )
     _upload(created["upload"], product.filename, image(product))
-    admin.call("POST", f"/products/{detail['id']}/media/{created['media']['id']}/complete")
+    admin.call("POST", f"/products/{product_id}/media/{created['media']['id']}/complete")
+
+
+def existing_products(admin: CatalogAdmin) -> dict[str, int]:
+    """SKU -> id of every product for sale."""
+    found: dict[str, int] = {}
+    page = 1
+    while True:
+        _status, listing = admin.call("GET", f"/products?page_size=100&page={page}&sort=name")
+        found.update({p["sku"]: p["id"] for p in listing["items"]})
+        if page * 100 >= listing["total"]:
+            return found
+        page += 1
+
+
+def stored_keys(s3: Any, bucket: str) -> set[str]:
+    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix="products/")
+    return {o["Key"] for page in pages for o in page.get("Contents", [])}
+
+
+def load_one(admin: CatalogAdmin, product: DemoProduct, known_id: int | None, keys: set[str]) -> None:
+    """Create the product if it is new; (re)upload its picture if it has none or S3 lost it (moto keeps
+    objects in memory only). An existing product is not re-created: orders have moved its stock since."""
+    if known_id is None:
+        _status, detail = admin.call("POST", "/products", product.payload())
+    else:
+        _status, detail = admin.call("GET", f"/products/{known_id}")
+    ready = [m for m in detail["media"] if m["status"] == "ready"]
+    if not ready or not any(m["url"].split("/media/", 1)[-1] in keys for m in ready):
+        upload_media(admin, detail["id"], product)
 
 
 def is_loaded(admin: CatalogAdmin, s3: Any, bucket: str, count: int) -> bool:
@@ -166,13 +193,14 @@ def is_loaded(admin: CatalogAdmin, s3: Any, bucket: str, count: int) -> bool:
 
 
 def ensure(base_url: str, token: str, s3: Any, bucket: str, count: int) -> int:
-    """Load whatever is missing; returns how many products were (re)checked, 0 if all was already there."""
+    """Load whatever is missing; returns how many products were checked, 0 if all was already there."""
     admin = CatalogAdmin(base_url, token)
     if is_loaded(admin, s3, bucket, count):
         return 0
     for slug, name, _ in CATEGORIES:
         admin.call("POST", "/categories", {"slug": slug, "name": name})
+    known, keys = existing_products(admin), stored_keys(s3, bucket)
     items = products(count)
     with ThreadPoolExecutor(max_workers=6) as pool:
-        list(pool.map(lambda p: load_one(admin, p), items))
+        list(pool.map(lambda p: load_one(admin, p, known.get(p.sku), keys), items))
     return len(items)

@@ -121,7 +121,8 @@ class Shopper(HttpUser):
         if not self.product_ids:
             return
         if self.cart_id is None:
-            cart = self.call("POST", "/api/cart/carts", "/api/cart/carts")
+            key = {"Idempotency-Key": f"cart-{uuid.uuid4().hex}"}  # makes creation safe to retry
+            cart = self.call("POST", "/api/cart/carts", "/api/cart/carts", headers=key)
             if cart is None:
                 return
             self.cart_id = cart["id"]

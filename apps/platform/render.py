@@ -43,7 +43,9 @@ def _program(s: LocalSettings, p: Program) -> str:
         "startretries=5",
         "stopsignal=TERM",
         f"stopwaitsecs={p.stop_wait_s}",
-        "stopasgroup=true",
+        # SIGTERM to the main process only: gunicorn's master drains, then stops its workers itself (a TERM
+        # to the whole group would stop the workers at once, cutting in-flight requests); SIGKILL hits all.
+        "stopasgroup=false",
         "killasgroup=true",
         "redirect_stderr=true",
         f"stdout_logfile={s.logs / (p.name + '.log')}",

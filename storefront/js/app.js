@@ -86,7 +86,8 @@ async function loadCart() {
 async function ensureCart() {
   const cart = await loadCart();
   if (cart) return cart;
-  const created = (await api("POST", "/api/cart/carts")).data;
+  const headers = { "Idempotency-Key": `cart-${crypto.randomUUID()}` }; // creation is retried safely
+  const created = (await api("POST", "/api/cart/carts", { headers })).data;
   localStorage.setItem("peakshop.cart", created.id);
   return created;
 }
@@ -108,7 +109,8 @@ function updateCartBadge(cart) {
 /** After sign-in: move an anonymous cart's lines into the account's cart, which then becomes the cart. */
 async function adoptCart() {
   const anonymous = await loadCart();
-  const account = (await api("POST", "/api/cart/carts")).data;
+  const headers = { "Idempotency-Key": `cart-${crypto.randomUUID()}` }; // get-or-create: safe to retry
+  const account = (await api("POST", "/api/cart/carts", { headers })).data;
   if (anonymous && anonymous.id !== account.id) {
     for (const item of anonymous.items) {
       const existing = account.items.find((i) => i.product_id === item.product_id);

@@ -99,3 +99,17 @@ bench-catalog: setup ## catalog detail/list vs bare-Flask ceiling through gunico
 
 bench-checkout: setup ## checkouts/s, p50/p99 and time-to-paid through gunicorn + relay + Celery workers on moto SQS -> reports/bench-checkout.json
 	@$(PY) -m apps.bench.checkout
+
+# Game day (apps/drills) against the local platform; operator runbooks for AWS are `python -m ops --help`.
+.PHONY: drill drill-ci
+SCENARIO ?=
+DRILL_SECONDS ?= 30
+DRILL_RATE ?= 100
+DRILL_CI_SECONDS ?= 15
+DRILL_CI_RATE ?= 100
+
+drill: up ## game day under load: every scenario (SCENARIO=<name>: one), DRILL_SECONDS fault window -> reports/drill.json + scorecard
+	@$(PY) -m apps.drills $(if $(SCENARIO),--scenario $(SCENARIO)) --seconds $(DRILL_SECONDS) --rate $(DRILL_RATE)
+
+drill-ci: up ## short game day for CI (every scenario, 15 s windows) -> reports/drill-ci.json; fails on any error or audit failure
+	@$(PY) -m apps.drills --seconds $(DRILL_CI_SECONDS) --rate $(DRILL_CI_RATE) --report reports/drill-ci.json

@@ -1,0 +1,5 @@
+import sys
+
+from apps.drills.runner import main
+
+sys.exit(main())

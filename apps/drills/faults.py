@@ -1,0 +1,234 @@
+"""The faults of the game day, each against the running local platform: supervisord (XML-RPC) stops,
+kills and starts programs; haproxy's runtime API drains servers and moves the MySQL endpoints (as RDS moves
+its endpoint DNS names); the MariaDB root sockets promote and re-point replicas with GTID. Each fault is
+`inject(window_s)` and returns timestamps (monotonic) of when it started and when it was restored."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+import xmlrpc.client
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import psutil
+
+from apps.localdeps.mariadb import MariaDB, start_replication, wait_caught_up
+from apps.platform import control, deps
+from apps.platform.inventory import build
+from apps.platform.secrets_store import SecretStore
+from apps.platform.settings import LocalSettings
+
+WORKERS = ("orders-worker", "notifications-worker", "outbox-relay")
+
+
+@dataclass
+class Window:
+    started: float = 0.0
+    restored: float = 0.0
+    notes: str = ""
+
+
+class Platform:
+    """Handles on the running platform the faults act on."""
+
+    def __init__(self, s: LocalSettings) -> None:
+        self.s = s
+        self.sup = control.Supervisor(s)
+        if not self.sup.running():
+            raise SystemExit("drill: the local platform is not running; start it with `make up`")
+        self.store = SecretStore(s.secrets_file)
+        self.inventory = build(s, self.store)
+
+    # ------------------------------------------------------------------------------------------- processes
+    def state(self, program: str) -> str:
+        return str(self.sup.rpc.getProcessInfo(program)["statename"])
+
+    def wait_state(self, program: str, wanted: str, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while (now := self.state(program)) != wanted:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{program} is {now}, not {wanted}, after {timeout:.0f}s")
+            time.sleep(0.2)
+
+    def crash(self, program: str) -> None:
+        """SIGKILL the program and everything it started, and keep it down (a lost instance)."""
+        info = self.sup.rpc.getProcessInfo(program)
+        pids = []
+        if info["pid"]:
+            with _suppress():
+                pids = [info["pid"], *(c.pid for c in psutil.Process(info["pid"]).children(recursive=True))]
+        for pid in pids:
+            with _suppress():
+                os.kill(pid, signal.SIGKILL)
+        with _suppress():
+            self.sup.rpc.stopProcess(program, True)
+        self.wait_state(program, "STOPPED")
+
+    def kill_and_let_restart(self, program: str) -> None:
+        """SIGKILL (with children); supervisord's autorestart brings it back, as Kubernetes would."""
+        info = self.sup.rpc.getProcessInfo(program)
+        old = info["pid"]
+        with _suppress():
+            for child in psutil.Process(old).children(recursive=True):
+                os.kill(child.pid, signal.SIGKILL)
+        with _suppress():
+            os.kill(old, signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        while True:
+            info = self.sup.rpc.getProcessInfo(program)
+            if info["statename"] == "RUNNING" and info["pid"] != old:
+                return
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{program} did not come back after SIGKILL: {info['statename']}")
+            time.sleep(0.2)
+
+    def start(self, program: str) -> None:
+        with _suppress():
+            self.sup.rpc.startProcess(program, True)
+        self.wait_state(program, "RUNNING")
+
+    # ---------------------------------------------------------------------------------------------- haproxy
+    def server_status(self, service: str, name: str) -> str:
+        return control.haproxy_servers(self.s).get(f"svc_{service}", {}).get(name, "?")
+
+    def wait_server(self, service: str, name: str, prefix: str, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while not (now := self.server_status(service, name)).startswith(prefix):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"haproxy svc_{service}/{name} is {now}, not {prefix}, after {timeout:.0f}s")
+            time.sleep(0.2)
+
+    def web_instances(self) -> list[tuple[str, str]]:
+        return [(p.name.rsplit("-", 1)[0], p.name) for p in self.inventory.group("web")]
+
+    # --------------------------------------------------------------------------------------------- databases
+    def db(self, name: str) -> MariaDB:
+        return deps._mariadb(self.s, replica=name == deps.REPLICA)
+
+    def port_of(self, name: str) -> int:
+        return self.s.mysql_replica_port if name == deps.REPLICA else self.s.mysql_writer_port
+
+
+def _suppress() -> object:
+    import contextlib
+
+    return contextlib.suppress(ProcessLookupError, psutil.Error, xmlrpc.client.Fault, OSError)
+
+
+# ------------------------------------------------------------------------------------------------- the faults
+def rolling_restart(p: Platform, window_s: float, w: Window) -> None:
+    """Every web instance in turn: drain in haproxy (deregistration), stop (gunicorn drains), start, ready."""
+    w.started = time.monotonic()
+    for service, name in p.web_instances():
+        control.haproxy_command(p.s, f"set server svc_{service}/{name} state drain")
+        time.sleep(1.0)  # in-flight requests finish; new ones already go to the other instance
+        p.sup.rpc.stopProcess(f"web:{name}", True)
+        p.start(f"web:{name}")
+        control.haproxy_command(p.s, f"set server svc_{service}/{name} state ready")
+        p.wait_server(service, name, "UP")
+    w.restored = time.monotonic()
+
+
+def instance_kill(p: Platform, window_s: float, w: Window) -> None:
+    """SIGKILL one instance of each service; supervisord restarts it; wait until haproxy has it UP again."""
+    w.started = time.monotonic()
+    killed = [(service, name) for service, name in p.web_instances() if name.endswith("-1")]
+    for _service, name in killed:
+        p.kill_and_let_restart(f"web:{name}")
+    for service, name in killed:
+        p.wait_server(service, name, "UP")
+    w.restored = time.monotonic()
+
+
+def writer_failover(p: Platform, window_s: float, w: Window) -> None:
+    """Kill the writer, promote the replica, move both endpoints to it; after the window rebuild the old
+    writer as a replica of the new one (GTID). `restore_topology` later switches the roles back."""
+    old, new = deps.WRITER, deps.REPLICA
+    w.started = time.monotonic()
+    p.crash(f"deps:{old}")
+    promoted = p.db(new)
+    promoted.query("STOP SLAVE")
+    promoted.query("RESET SLAVE ALL")
+    promoted.query("SET GLOBAL read_only = 0")
+    control.move_mysql_endpoint(p.s, "writer", p.port_of(new))
+    control.move_mysql_endpoint(p.s, "reader", p.port_of(new))
+    w.notes = f"promoted {new} after {time.monotonic() - w.started:.1f}s"
+    time.sleep(window_s)
+    p.start(f"deps:{old}")
+    rebuilt = p.db(old)
+    rebuilt.query("SET GLOBAL read_only = 1")
+    rebuilt.query("SET GLOBAL gtid_slave_pos = @@gtid_binlog_pos")
+    start_replication(rebuilt, promoted, deps.credentials(p.store))
+    wait_caught_up(rebuilt, promoted, 60)
+    control.move_mysql_endpoint(p.s, "reader", p.port_of(old))
+    w.restored = time.monotonic()
+
+
+def restore_topology(p: Platform) -> None:
+    """Controlled switchover back to the configured roles (writer on mariadb-writer), so `make up` and the
+    next scenario find the platform as configured. Run without load."""
+    writer_port = control.mysql_endpoint_target(p.s, "writer")
+    if writer_port == p.s.mysql_writer_port:
+        return
+    current, original = p.db(deps.REPLICA), p.db(deps.WRITER)
+    current.query("SET GLOBAL read_only = 1")
+    wait_caught_up(original, current, 60)
+    original.query("STOP SLAVE")
+    original.query("RESET SLAVE ALL")
+    original.query("SET GLOBAL read_only = 0")
+    control.move_mysql_endpoint(p.s, "writer", p.s.mysql_writer_port)
+    current.query("SET GLOBAL gtid_slave_pos = @@gtid_binlog_pos")
+    start_replication(current, original, deps.credentials(p.store))
+    wait_caught_up(current, original, 60)
+    control.move_mysql_endpoint(p.s, "reader", p.s.mysql_replica_port)
+
+
+def reader_loss(p: Platform, window_s: float, w: Window) -> None:
+    w.started = time.monotonic()
+    p.crash(f"deps:{deps.REPLICA}")
+    time.sleep(window_s)
+    p.start(f"deps:{deps.REPLICA}")
+    wait_caught_up(p.db(deps.REPLICA), p.db(deps.WRITER), 60)
+    w.restored = time.monotonic()
+
+
+def cache_loss(p: Platform, window_s: float, w: Window) -> None:
+    w.started = time.monotonic()
+    p.crash("deps:redis")
+    time.sleep(window_s)
+    p.start("deps:redis")
+    w.restored = time.monotonic()
+
+
+def queue_outage(p: Platform, window_s: float, w: Window) -> None:
+    """SQS unreachable: moto is frozen (SIGSTOP), so calls time out as in an outage; it keeps its queues
+    (a restarted moto would start empty, which is not what an SQS outage is)."""
+    w.started = time.monotonic()
+    p.sup.rpc.signalProcess("deps:moto", "STOP")
+    time.sleep(window_s)
+    p.sup.rpc.signalProcess("deps:moto", "CONT")
+    w.restored = time.monotonic()
+
+
+def worker_crash(p: Platform, window_s: float, w: Window) -> None:
+    """SIGKILL the Celery workers and the relay mid-task (twice over the window); supervisord restarts them."""
+    w.started = time.monotonic()
+    for round_ in range(2):
+        for worker in WORKERS:
+            p.kill_and_let_restart(f"workers:{worker}")
+        if round_ == 0:
+            time.sleep(max(1.0, window_s / 2))
+    w.restored = time.monotonic()
+
+
+SCENARIOS: dict[str, Callable[[Platform, float, Window], None]] = {
+    "rolling-restart": rolling_restart,
+    "instance-kill": instance_kill,
+    "writer-failover": writer_failover,
+    "reader-loss": reader_loss,
+    "cache-loss": cache_loss,
+    "queue-outage": queue_outage,
+    "worker-crash": worker_crash,
+}

@@ -7,8 +7,10 @@ import json
 import os
 import signal
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from flask import Flask
 
 from apps.localdeps.stack import wait_until
 from apps.orders.tests.conftest import checkout_body, new_key
@@ -84,3 +86,27 @@ def test_relay_survives_a_crash_and_a_standby_takes_over(api: ContractClient, ru
     order = place(api, pid, 1, "tok_approve")
     assert wait_until(lambda: order_status(running, order["id"])[0] == "paid", 30), running.log_tail("outbox-relay")
     assert standby.poll() is None
+
+
+def test_same_checkout_retried_concurrently_is_one_order_and_one_payment(orders_app: Flask, running: CheckoutPlatform):
+    (pid,) = running.seed_products(1, stock=5)
+    body, key = checkout_body([(pid, 2)]), new_key()
+    provider = FakeProvider(running.provider_ledger)
+    authorized_before = provider.effects("authorize")
+
+    def attempt(_: int) -> str:
+        resp = ContractClient(orders_app, "orders").post(
+            "/api/orders/checkout", json=body, headers={"Idempotency-Key": key}
+        )
+        assert resp.status_code == 201
+        return resp.get_json()["id"]
+
+    with ThreadPoolExecutor(6) as pool:
+        ids = set(pool.map(attempt, range(6)))
+    assert len(ids) == 1
+    (order_id,) = ids
+    assert wait_until(lambda: order_status(running, order_id)[0] == "paid", 30), running.log_tail("orders-worker")
+    payments = running.sql(running.payments_db, "SELECT order_id FROM payments WHERE order_id = %s", (order_id,))
+    assert len(payments) == 1
+    assert provider.effects("authorize") == authorized_before + 1
+    assert running.stock(pid) == 3

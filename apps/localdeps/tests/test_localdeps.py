@@ -64,10 +64,10 @@ def test_crashed_replica_restarts_and_catches_up_by_gtid(healthy_deps: LocalDeps
 
 def test_replica_lag_is_measurable(healthy_deps: LocalDeps):
     deps = healthy_deps
-    deps.set_replica_delay(3)
+    deps.set_replica_delay(30)  # well beyond the observation window, so "not caught up" cannot race
     db = f"peakshop_ld_{secrets.token_hex(3)}"
     deps.writer.query(f"CREATE DATABASE {db}")  # type: ignore[union-attr]
-    deadline, worst = time.monotonic() + 10, 0
+    deadline, worst = time.monotonic() + 20, 0
     while time.monotonic() < deadline and worst < 2:
         worst = max(worst, deps.replica_lag()["seconds_behind_master"] or 0)
         time.sleep(0.2)

@@ -40,9 +40,11 @@ def test_reader_down_reads_come_from_the_writer(
 
     healthy_deps.start_dependency("replica")
     healthy_deps.wait_replica_caught_up()
-    time.sleep(0.6)  # READER_RETRY_AFTER_S in tests
     replica_before = route_count(catalog_app, "reader", "replica")
-    api.get("/api/catalog/products?q=back-on-replica")
+    deadline = time.monotonic() + 15  # READER_RETRY_AFTER_S, then the lag probe must see a healthy replica
+    while route_count(catalog_app, "reader", "replica") == replica_before and time.monotonic() < deadline:
+        assert api.get("/api/catalog/products?q=back-on-replica").status_code == 200
+        time.sleep(0.2)
     assert route_count(catalog_app, "reader", "replica") > replica_before
 
 

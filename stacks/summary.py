@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import re
+import tempfile
 from pathlib import Path
+
+from stacks.config import PlatformConfig
 
 _RESOURCE_BLOCK = re.compile(r'^resource "', re.MULTILINE)
 
@@ -30,3 +33,17 @@ def print_summary(outdir: str | Path) -> None:
     for name, count in rows:
         print(f"{name:<{width}}  {count:>9}")
     print(f"{len(rows)} stacks, {sum(c for _, c in rows)} resources -> {outdir}/stacks/<stack>/cdk.tf")
+
+
+def synth_json_docs(config: PlatformConfig, stage: str | None = None) -> dict[str, dict]:
+    """Synthesize (JSON, in a temporary directory) the stacks of one stage or all, plus the shared pipeline,
+    and return each stack's parsed cdk.tf.json: what doc generators read."""
+    from cdktf import App
+
+    from stacks.app import build_stacks
+
+    with tempfile.TemporaryDirectory() as outdir:
+        app = App(outdir=outdir, stack_traces=False)
+        build_stacks(app, config.select(stage), pipeline=config.pipeline)
+        app.synth()
+        return {name: json.loads((path / "cdk.tf.json").read_text()) for name, path in synthesized_stacks(outdir).items()}

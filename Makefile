@@ -9,7 +9,7 @@ export BC_SKIP_MAPPING := TRUE
 PY := .venv/bin/python
 PYTEST := $(PY) -m pytest
 
-.PHONY: help setup synth test lint pytest irsa-doc scan compliance charts snapshots bench-synth clean
+.PHONY: help setup synth test lint pytest irsa-doc diagram scan compliance charts snapshots bench-synth clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -45,6 +45,9 @@ test: setup lint synth charts scan pytest ## everything CI runs
 
 irsa-doc: setup ## regenerate docs/irsa.md (IRSA roles -> allowed actions) from the synthesized prod stacks
 	@$(PY) -m stacks.irsa_doc
+
+diagram: setup ## regenerate docs/architecture.{dot,svg,png} from the synthesized prod stacks
+	@$(PY) -m stacks.diagram
 
 snapshots: setup ## update the syrupy snapshots of the synthesized stacks
 	@$(PYTEST) tests/infra/test_snapshots.py --snapshot-update

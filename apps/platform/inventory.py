@@ -113,6 +113,7 @@ class LocalValues:
             "CDN_BASE_URL": lambda: f"{self.s.url}/media",
             "LOG_LEVEL": lambda: "INFO",
             "DRAIN_S": lambda: str(LOCAL_DRAIN_S),
+            "RETURN_URL": lambda: f"{self.s.url}/",
         }
         if key in fixed:
             return fixed[key]()

@@ -313,9 +313,11 @@ async function checkoutView() {
       /* leave it for the shopper to type */
     }
   }
+  // The provider session: in production its hosted fields (or a redirect) collect the card, not Peakshop.
+  const provider = (await api("POST", "/api/payments/sessions", { body: { cart_id: cart.id } })).data;
   const cards = h(
     "fieldset",
-    { class: "cards" },
+    { class: "cards", "data-mode": provider.mode, "data-publishable-key": provider.publishable_key },
     h("legend", { text: "Payment (test cards of the fake payment provider)" }),
     TEST_CARDS.map((card, i) =>
       h(
@@ -411,17 +413,31 @@ async function orderView(id) {
         .catch(() => {}), // the line then reads "product <id>"
     ),
   );
+  const payment = h("p", { class: "payment", id: "payment-status" });
+  const showPayment = async () => {
+    try {
+      const { data } = await api("GET", `/api/payments/orders/${id}`);
+      payment.textContent = `Payment: ${data.status}${data.decline_code ? ` (${data.decline_code.replaceAll("_", " ")})` : ""}`;
+    } catch {
+      payment.textContent = ""; // no payment record (yet): the order status above says enough
+    }
+  };
   draw(order);
-  render("Your order", h("p", { text: `Order ${id}` }), badge, reason, summary, lines);
-  if (order.status !== "pending") return;
+  render("Your order", h("p", { text: `Order ${id}` }), badge, reason, summary, payment, lines);
+  if (order.status !== "pending") {
+    await showPayment();
+    return;
+  }
   let tries = 0;
   polling = setInterval(async () => {
     tries += 1;
     try {
       const now = await fetchOrder();
       draw(now);
-      if (now.status !== "pending") stopPolling();
-      else if (tries > 90) {
+      if (now.status !== "pending") {
+        stopPolling();
+        await showPayment();
+      } else if (tries > 90) {
         stopPolling();
         badge.textContent = "Still pending: check back on your account page.";
       }

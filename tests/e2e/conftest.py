@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Error, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, Error, Page, Playwright, expect, sync_playwright
 
 from apps.platform import control, lifecycle, settings
 
@@ -31,6 +31,8 @@ CHROMIUM_ARGS = [
 ]
 SHOTS = settings.REPORTS_DIR / "screenshots"
 IN_CI = os.environ.get("CI", "").lower() == "true"
+# The machine is shared (2 cores, often busy): assertions wait up to 15 s for the page to get there.
+expect.set_options(timeout=15_000)
 
 
 def _unavailable(reason: str) -> None:

@@ -126,6 +126,7 @@ def test_declined_payment_cancels_the_order(page: Page, steps: Steps) -> None:
     expect(status).to_have_attribute("data-status", "cancelled", timeout=30_000)
     expect(page.locator("#order-reason")).to_contain_text("declined")
     expect(page.locator("#order-reason")).to_contain_text("You have not been charged")
+    expect(page.locator("#payment-status")).to_contain_text("declined")
     steps.shot("declined")
 
 

@@ -83,6 +83,15 @@ def terraform(stack: str) -> dict[str, dict[str, dict[str, Any]]]:
     return _blocks(stack, "resource")
 
 
+def terraform_outputs(stack: str) -> dict[str, Any]:
+    """Outputs of one synthesized stack: name -> value (references left as `${...}` expressions)."""
+    return {
+        _unquote(name): _unquote(body["value"])
+        for block in _parsed(stack).get("output", [])
+        for name, body in block.items()
+    }
+
+
 def terraform_data(stack: str) -> dict[str, dict[str, dict[str, Any]]]:
     """Data sources of one synthesized stack (e.g. aws_iam_policy_document), like `terraform`."""
     return _blocks(stack, "data")
@@ -119,13 +128,15 @@ def eks_version(stage: str) -> str:
 def pipeline_values(target: Target) -> dict[str, Any]:
     """What the pipeline passes: target groups by the compute stack's `service` tag, queues of the data stack."""
     region, account = target.region, EXAMPLE_ACCOUNT
-    compute = terraform(f"{target.stage}-{target.role}-compute")
-    target_groups = {
-        tg["tags"]["service"]: f"arn:aws:elasticloadbalancing:{region}:{account}:targetgroup/{tg['name']}/"
-        + hashlib.sha256(tg["name"].encode()).hexdigest()[:16]
-        for tg in compute.get("aws_lb_target_group", {}).values()
-        if "service" in tg.get("tags", {})
-    }
+    # The pipeline reads `terraform output target_group_arns` of the compute stack; here each reference is
+    # resolved to its target group's real name inside an example ARN.
+    stack = f"{target.stage}-{target.role}-compute"
+    groups = terraform(stack).get("aws_lb_target_group", {})
+    target_groups = {}
+    for service, reference in terraform_outputs(stack).get("target_group_arns", {}).items():
+        name = groups[reference.split("aws_lb_target_group.")[1].split(".")[0]]["name"]
+        suffix = hashlib.sha256(name.encode()).hexdigest()[:16]
+        target_groups[service] = f"arn:aws:elasticloadbalancing:{region}:{account}:targetgroup/{name}/{suffix}"
     data = terraform(f"{target.stage}-{target.role}-data")
     queue_names = {q["name"] for q in data.get("aws_sqs_queue", {}).values()}
     queue_urls = {

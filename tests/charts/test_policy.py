@@ -24,7 +24,7 @@ from stacks.workloads import (
     irsa_role_name,
 )
 from tests.charts.conftest import TARGETS, Docs, of_kind, pod_specs
-from tests.charts.render import Target, terraform, terraform_data
+from tests.charts.render import Target, terraform, terraform_data, terraform_outputs
 
 WEB = {w.name for w in WEB_SERVICES}
 # Secrets a workload needs but stacks/workloads.py does not declare for it (so its IRSA role may not read
@@ -157,7 +157,9 @@ def test_service_accounts_assume_the_roles_the_compute_stack_creates(docs: Docs,
 
 
 def test_target_group_bindings_point_at_the_services_target_groups(docs: Docs, target: Target) -> None:
-    groups = {g["name"]: g for g in terraform(f"{target.stage}-{target.role}-compute")["aws_lb_target_group"].values()}
+    compute = f"{target.stage}-{target.role}-compute"
+    groups = {g["name"]: g for g in terraform(compute)["aws_lb_target_group"].values()}
+    assert set(terraform_outputs(compute)["target_group_arns"]) == WEB, "the output the pipeline passes on"
     services = of_kind(docs, "Service")
     for name, binding in of_kind(docs, "TargetGroupBinding").items():
         spec = binding["spec"]

@@ -8,14 +8,16 @@ reduced sizes mean what they say. Karpenter would launch nodes outside the group
 queue, EventBridge rules and a second source of instance limits for no benefit with on-demand Graviton
 nodes of two instance types.
 
-Origin protection: the ALB's security group admits only CloudFront's origin-facing ranges (network layer),
-and every forwarding rule also requires the `X-Peakshop-Origin-Verify` header that only our distribution
-sends, so another CloudFront distribution pointed at the ALB gets the 403 default action. The header value
-is not a credential: any value Terraform places in the distribution and in the listener rules is stored in
-their state (neither resource has write-only attributes), so a random_password or Secrets Manager value
-would put a secret into state in three places while protecting nothing more. Instead the value is a digest
-of the primary ALB's and cluster's ARNs (unpublished, unguessable from the ALB's DNS name, already in this
-state), shared by both regions so that the failover origin accepts it too. Rotate it by replacing the ALB.
+Origin protection: the ALB's security groups admit only CloudFront's origin-facing ranges (network layer)
+and the Route 53 health checkers (here); every forwarding rule also requires the `X-Peakshop-Origin-Verify`
+header that only our distribution sends, so another CloudFront distribution pointed at the ALB gets the 403
+default action. (A CloudFront VPC origin with an internal ALB would need no header, but the Route 53 health
+checks and the api.<domain> failover records need a public endpoint.) The header value is not a credential:
+whatever value the distribution and the listener rules carry is stored in their state (neither resource
+has write-only attributes), so a random_password or a Secrets Manager value would put a secret into state
+in three places while protecting nothing more. The value is a digest of the primary ALB's and cluster's
+ARNs (unpublished, not derivable from the ALB's DNS name, already in this state), shared by both regions so
+that the failover origin accepts it too. Rotate it by replacing the ALB.
 """
 
 from __future__ import annotations
@@ -84,6 +86,7 @@ from cdktf_cdktf_provider_aws.lb_listener import (
 )
 from cdktf_cdktf_provider_aws.lb_target_group import LbTargetGroup
 from cdktf_cdktf_provider_aws.route53_record import Route53Record, Route53RecordAlias
+from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 from cdktf_cdktf_provider_aws.wafv2_web_acl_association import Wafv2WebAclAssociation
 from constructs import Construct
@@ -422,6 +425,33 @@ class ComputeStack(LayerStack):
         )
         return validated.certificate_arn
 
+    def _health_check_security_group(self) -> SecurityGroup:
+        """Route 53 health checkers may reach the ALB on 443. A group of its own: a prefix-list rule counts as
+        the list's maximum size against the 60-rule quota of a group, and the CloudFront list in the network
+        layer's ALB group already weighs about 55, the health checkers' list 25."""
+        group = SecurityGroup(
+            self,
+            "alb-health-checks-sg",
+            name=f"{self.prefix}-alb-health-checks",
+            description="ALB: HTTPS from Route 53 health checkers (GET /readyz only reaches a pod)",
+            vpc_id=self.network.vpc.id,
+            tags={"Name": f"{self.prefix}-alb-health-checks"},
+        )
+        health_checkers = DataAwsEc2ManagedPrefixList(
+            self, "route53-health-checkers", name=f"com.amazonaws.{self.region.region}.route53-healthchecks"
+        )
+        VpcSecurityGroupIngressRule(
+            self,
+            "alb-https-from-route53-health-checks",
+            security_group_id=group.id,
+            ip_protocol="tcp",
+            from_port=HTTPS_PORT,
+            to_port=HTTPS_PORT,
+            prefix_list_id=health_checkers.id,
+            description="alb-https-from-route53-health-checks",
+        )
+        return group
+
     def _load_balancer(self, primary: ComputeStack | None) -> None:
         prod = self.stage.name == "prod"
         self.alb = Lb(
@@ -430,7 +460,7 @@ class ComputeStack(LayerStack):
             name=f"{self.prefix}-web",
             internal=False,
             load_balancer_type="application",
-            security_groups=[self.network.alb_sg.id],
+            security_groups=[self.network.alb_sg.id, self._health_check_security_group().id],
             subnets=self.network.subnet_ids("public"),
             drop_invalid_header_fields=True,
             desync_mitigation_mode="strictest",
@@ -499,19 +529,6 @@ class ComputeStack(LayerStack):
             target_group_arn=self.target_groups[REGION_HEALTH_SERVICE].arn,
             paths=[READINESS_PATH],
             required_header=None,
-        )
-        health_checkers = DataAwsEc2ManagedPrefixList(
-            self, "route53-health-checkers", name=f"com.amazonaws.{self.region.region}.route53-healthchecks"
-        )
-        VpcSecurityGroupIngressRule(
-            self,
-            "alb-https-from-route53-health-checks",
-            security_group_id=self.network.alb_sg.id,
-            ip_protocol="tcp",
-            from_port=HTTPS_PORT,
-            to_port=HTTPS_PORT,
-            prefix_list_id=health_checkers.id,
-            description="alb-https-from-route53-health-checks",
         )
         Route53Record(
             self,

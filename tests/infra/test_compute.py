@@ -191,6 +191,12 @@ def test_alb_has_only_https_forwarding_and_a_redirect(platform: Platform, stage:
     assert alb["internal"] is False and alb["drop_invalid_header_fields"] is True
     assert alb["access_logs"]["enabled"] is True and "aws_s3_bucketbucket-logs" in alb["access_logs"]["bucket"]
     assert alb["enable_deletion_protection"] is (stage == "prod")
+    # Route 53 health checkers get their own group: with the CloudFront prefix list one group exceeds 60 rules.
+    network_alb_sg, health_sg = alb["security_groups"]
+    assert "aws_security_groupalb" in network_alb_sg and health_sg.startswith("${aws_security_group.")
+    (rule,) = resources(doc, "aws_vpc_security_group_ingress_rule").values()
+    assert ref_name(rule["security_group_id"]) == ref_name(health_sg) and rule["from_port"] == rule["to_port"] == 443
+    assert "route53-health-checkers" in rule["prefix_list_id"]
     listeners = resources(doc, "aws_lb_listener")
     by_protocol = {listener["protocol"]: key for key, listener in listeners.items()}
     assert set(by_protocol) == {"HTTPS", "HTTP"}

@@ -13,7 +13,8 @@ from stacks.config import ConfigError, load_config
 
 def main() -> int:
     try:
-        stages = load_config().select(os.environ.get("STAGE"))
+        config = load_config()
+        stages = config.select(os.environ.get("STAGE"))
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
@@ -24,7 +25,8 @@ def main() -> int:
     from stacks.summary import print_summary
 
     app = App()
-    build_stacks(app, stages)
+    # A one-stage synth (STAGE=prod) leaves out the shared pipeline, which deploys every stage.
+    build_stacks(app, stages, pipeline=None if os.environ.get("STAGE") else config.pipeline)
     app.synth()
     print_summary(app.outdir)
     return 0

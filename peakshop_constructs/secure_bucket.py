@@ -17,6 +17,11 @@ from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
 )
 from cdktf_cdktf_provider_aws.s3_bucket_logging import S3BucketLoggingA
 from cdktf_cdktf_provider_aws.s3_bucket_notification import S3BucketNotification
+from cdktf_cdktf_provider_aws.s3_bucket_object_lock_configuration import (
+    S3BucketObjectLockConfigurationA,
+    S3BucketObjectLockConfigurationRuleA,
+    S3BucketObjectLockConfigurationRuleDefaultRetentionA,
+)
 from cdktf_cdktf_provider_aws.s3_bucket_ownership_controls import (
     S3BucketOwnershipControls,
     S3BucketOwnershipControlsRule,
@@ -49,6 +54,8 @@ class SecureBucket(Construct):
 
     `access_log_bucket` (a bucket name) turns on S3 server access logging into it (PCI DSS 10.2.1);
     `access_log_sink_account` lets S3 log delivery for that account write under ACCESS_LOG_PREFIX here;
+    `cloudtrail_arn` lets that trail (only) deliver its log files; `object_lock_days` keeps every object
+    immutable for that long in COMPLIANCE mode (audit logs in prod, PCI DSS 10.3.3);
     object events always go to EventBridge so that audit rules can react to them."""
 
     def __init__(
@@ -64,10 +71,19 @@ class SecureBucket(Construct):
         provider: object | None = None,
         access_log_bucket: str | None = None,
         access_log_sink_account: str | None = None,
+        cloudtrail_arn: str | None = None,
+        object_lock_days: int | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         common = {"provider": provider} if provider is not None else {}
-        self.bucket = S3Bucket(self, "bucket", bucket_prefix=bucket_prefix, force_destroy=force_destroy, **common)
+        self.bucket = S3Bucket(
+            self,
+            "bucket",
+            bucket_prefix=bucket_prefix,
+            force_destroy=force_destroy,
+            object_lock_enabled=True if object_lock_days else None,
+            **common,
+        )
         bucket_id = self.bucket.id
         S3BucketOwnershipControls(
             self,
@@ -125,6 +141,19 @@ class SecureBucket(Construct):
                 **common,
             )
         S3BucketNotification(self, "events", bucket=bucket_id, eventbridge=True, **common)
+        if object_lock_days:
+            S3BucketObjectLockConfigurationA(
+                self,
+                "object-lock",
+                bucket=bucket_id,
+                rule=S3BucketObjectLockConfigurationRuleA(
+                    default_retention=S3BucketObjectLockConfigurationRuleDefaultRetentionA(
+                        mode="COMPLIANCE", days=object_lock_days
+                    )
+                ),
+                depends_on=[self.versioning],
+                **common,
+            )
         statements = [deny_insecure_transport([self.bucket.arn, f"{self.bucket.arn}/*"])]
         if access_log_sink_account is not None:
             statements.append(
@@ -136,9 +165,27 @@ class SecureBucket(Construct):
                     conditions=[("StringEquals", "aws:SourceAccount", [access_log_sink_account])],
                 )
             )
+        if cloudtrail_arn is not None:
+            trail = [("StringEquals", "aws:SourceArn", [cloudtrail_arn])]
+            statements += [
+                Statement(
+                    sid="CloudTrailAclCheck",
+                    actions=["s3:GetBucketAcl"],
+                    resources=[self.bucket.arn],
+                    principals={"Service": ["cloudtrail.amazonaws.com"]},
+                    conditions=trail,
+                ),
+                Statement(
+                    sid="CloudTrailWrite",
+                    actions=["s3:PutObject"],
+                    resources=[f"{self.bucket.arn}/AWSLogs/*"],
+                    principals={"Service": ["cloudtrail.amazonaws.com"]},
+                    conditions=trail,
+                ),
+            ]
         statements.extend(policy_statements or [])
         document = policy_document(self, "policy-document", statements)
-        S3BucketPolicy(
+        self.policy = S3BucketPolicy(
             self, "policy", bucket=bucket_id, policy=document.json, depends_on=[self.public_access], **common
         )
 

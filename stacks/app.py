@@ -6,14 +6,19 @@ from __future__ import annotations
 from cdktf import App, TerraformStack
 
 from stacks.compute import ComputeStack
-from stacks.config import StageConfig
+from stacks.config import ROLES, PipelineConfig, StageConfig
 from stacks.data import DataStack
+from stacks.dr import DrStack
 from stacks.edge import EdgeStack
 from stacks.network import NetworkStack
+from stacks.observability import ObservabilityStack
+from stacks.pipeline import PipelineStack
 
 
-def build_stacks(app: App, stages: list[StageConfig]) -> dict[str, TerraformStack]:
-    """Return the stacks by name, in dependency order."""
+def build_stacks(
+    app: App, stages: list[StageConfig], pipeline: PipelineConfig | None = None
+) -> dict[str, TerraformStack]:
+    """Return the stacks by name, in dependency order; `pipeline` adds the shared delivery pipeline stack."""
     stacks: list[TerraformStack] = []
     for stage in stages:
         networks = {role: NetworkStack(app, stage, role) for role in ("primary", "secondary")}
@@ -26,4 +31,15 @@ def build_stacks(app: App, stages: list[StageConfig]) -> dict[str, TerraformStac
         )
         edge = EdgeStack(app, stage, primary=primary_compute, secondary=secondary_compute, data=primary_data)
         stacks += [primary_compute, secondary_compute, edge]
+        data = {"primary": primary_data, "secondary": secondary_data}
+        observability = {
+            role: ObservabilityStack(app, stage, role, network=networks[role], data=data[role]) for role in ROLES
+        }
+        standby = DrStack(app, stage, "secondary", data=secondary_data, observability=observability["secondary"])
+        primary_dr = DrStack(
+            app, stage, "primary", data=primary_data, observability=observability["primary"], standby=standby
+        )
+        stacks += [*observability.values(), standby, primary_dr]
+    if pipeline is not None:
+        stacks.append(PipelineStack(app, pipeline, stages))
     return {stack.node.id: stack for stack in stacks}

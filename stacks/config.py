@@ -81,6 +81,24 @@ class Sizes:
 
 
 @dataclass(frozen=True)
+class AlarmThresholds:
+    """When the observability layer pages (integers: percent, milliseconds, seconds, counts per 5 minutes)."""
+
+    alb_5xx_percent: int
+    target_p99_ms: int
+    rds_cpu_percent: int
+    rds_free_storage_percent: int
+    rds_replica_lag_s: int
+    rds_connections: int
+    redis_cpu_percent: int
+    redis_evictions: int
+    redis_replication_lag_s: int
+    queue_oldest_message_s: int
+    cloudfront_5xx_percent: int
+    waf_blocked_requests: int
+
+
+@dataclass(frozen=True)
 class Tags:
     owner: str
     cost_center: str
@@ -114,6 +132,8 @@ class StageConfig:
     sizes: Sizes
     tags: Tags
     backend: Backend
+    alarms: AlarmThresholds
+    monthly_budget_usd: int
     domain: str
     alert_emails: tuple[str, ...] = ()
     eks_version: str = EKS_VERSION
@@ -127,8 +147,20 @@ class StageConfig:
 
 
 @dataclass(frozen=True)
+class PipelineConfig:
+    """The delivery pipeline (stack `shared-pipeline`): one per account, outside the stage/role layering."""
+
+    repository: str  # "owner/name" behind the CodeStar connection
+    branch: str
+    region: str
+    backend: Backend
+    tags: Tags
+
+
+@dataclass(frozen=True)
 class PlatformConfig:
     stages: dict[str, StageConfig] = field(default_factory=dict)
+    pipeline: PipelineConfig | None = None
 
     def select(self, stage: str | None) -> list[StageConfig]:
         """The stages to build: all, or the one named (STAGE=prod make synth)."""
@@ -147,6 +179,21 @@ def stack_name(stage: str, role: Role | str, layer: str) -> str:
 # ---------------------------------------------------------------------------------------------- defaults
 
 _AZ_SUFFIXES = ("a", "b", "c")
+# Prod's alarm thresholds; dev and staging relax a few of them.
+_ALARMS = {
+    "alb_5xx_percent": 2,
+    "target_p99_ms": 1000,
+    "rds_cpu_percent": 80,
+    "rds_free_storage_percent": 15,
+    "rds_replica_lag_s": 60,
+    "rds_connections": 500,
+    "redis_cpu_percent": 75,
+    "redis_evictions": 100,
+    "redis_replication_lag_s": 5,
+    "queue_oldest_message_s": 300,
+    "cloudfront_5xx_percent": 2,
+    "waf_blocked_requests": 1000,
+}
 
 
 def _defaults() -> dict[str, Any]:
@@ -172,6 +219,15 @@ def _defaults() -> dict[str, Any]:
                 "log_retention_days": 30,
                 "deletion_protection": False,
             },
+            "alarms": {
+                **_ALARMS,
+                "alb_5xx_percent": 10,
+                "target_p99_ms": 3000,
+                "rds_cpu_percent": 90,
+                "queue_oldest_message_s": 1800,
+                "cloudfront_5xx_percent": 10,
+            },
+            "monthly_budget_usd": 2000,
         },
         "staging": {
             "octet": 20,
@@ -191,6 +247,8 @@ def _defaults() -> dict[str, Any]:
                 "log_retention_days": 90,
                 "deletion_protection": False,
             },
+            "alarms": {**_ALARMS, "alb_5xx_percent": 5, "target_p99_ms": 2000, "queue_oldest_message_s": 900},
+            "monthly_budget_usd": 4000,
         },
         "prod": {
             "octet": 30,
@@ -220,6 +278,8 @@ def _defaults() -> dict[str, Any]:
                 "log_retention_days": 400,
                 "deletion_protection": True,
             },
+            "alarms": _ALARMS,
+            "monthly_budget_usd": 30000,
         },
     }
     for name, spec in per_stage.items():
@@ -231,13 +291,22 @@ def _defaults() -> dict[str, Any]:
             "sizes": spec["sizes"],
             "tags": {"owner": "platform-team", "cost_center": "ecommerce", "data_classification": "confidential"},
             "backend": {"bucket": "peakshop-terraform-state", "region": "us-east-1"},
+            "alarms": spec["alarms"],
+            "monthly_budget_usd": spec["monthly_budget_usd"],
             "domain": "peakshop.example.com" if name == "prod" else f"{name}.peakshop.example.com",
             "alert_emails": ["oncall@peakshop.example.com"],
             "eks_version": EKS_VERSION,
             "eks_public_access_cidrs": ["198.51.100.0/24"],  # documentation range: replace with the VPN egress
             "eks_admin_roles": ["peakshop-platform-admin", f"peakshop-{name}-deployer"],
         }
-    return {"stages": stages}
+    pipeline = {
+        "repository": "peakshop/peakshop",
+        "branch": "main",
+        "region": "us-east-1",
+        "backend": {"bucket": "peakshop-terraform-state", "region": "us-east-1"},
+        "tags": {"owner": "platform-team", "cost_center": "ecommerce", "data_classification": "internal"},
+    }
+    return {"stages": stages, "pipeline": pipeline}
 
 
 # ---------------------------------------------------------------------------------------------- loading
@@ -275,6 +344,7 @@ def _build(cls: type, data: Mapping[str, Any], path: str) -> Any:
             "Sizes": Sizes,
             "Tags": Tags,
             "Backend": Backend,
+            "AlarmThresholds": AlarmThresholds,
             "NodeGroupSize": NodeGroupSize,
         }.get(kind)
         if nested is not None:
@@ -319,7 +389,15 @@ def build_config(data: Mapping[str, Any]) -> PlatformConfig:
                 region_raw["azs"] = [f"{region}{s}" for s in _AZ_SUFFIXES]
             raw[role] = region_raw
         stages[name] = _build(StageConfig, {"name": name, **raw}, f"stages.{name}")
-    config = PlatformConfig(stages=stages)
+    pipeline = None
+    if data.get("pipeline") is not None:
+        if not isinstance(data["pipeline"], Mapping):
+            raise ConfigError("pipeline: expected a mapping")
+        pipeline = _build(PipelineConfig, data["pipeline"], "pipeline")
+        owner, _, repo = pipeline.repository.partition("/")
+        if not owner or not repo or "/" in repo:
+            raise ConfigError(f"pipeline.repository: expected owner/name, got {pipeline.repository!r}")
+    config = PlatformConfig(stages=stages, pipeline=pipeline)
     validate(config)
     return config
 
@@ -386,6 +464,7 @@ def validate(config: PlatformConfig) -> None:
             raise ConfigError(f"{base}.sizes.cache_nodes: Multi-AZ Redis needs at least 2 nodes")
         if sizes.db_backup_retention_days < 7:
             raise ConfigError(f"{base}.sizes.db_backup_retention_days: at least 7 days")
+        _validate_alarms(stage, base)
         if stage.name == "prod":
             if sizes.db_read_replicas < 2:
                 raise ConfigError(
@@ -414,3 +493,13 @@ def _validate_cluster(stage: StageConfig, base: str) -> None:
             raise ConfigError(f"{base}.eks_public_access_cidrs: {cidr} is too wide; name the VPN or office ranges")
     if not stage.eks_admin_roles:
         raise ConfigError(f"{base}.eks_admin_roles: at least one admin role, or nobody can manage the cluster")
+
+
+def _validate_alarms(stage: StageConfig, base: str) -> None:
+    for name, value in dataclasses.asdict(stage.alarms).items():
+        if value <= 0:
+            raise ConfigError(f"{base}.alarms.{name}: must be positive, got {value}")
+        if name.endswith("_percent") and value > 100:
+            raise ConfigError(f"{base}.alarms.{name}: a percentage, got {value}")
+    if stage.monthly_budget_usd <= 0:
+        raise ConfigError(f"{base}.monthly_budget_usd: must be positive, got {stage.monthly_budget_usd}")

@@ -19,7 +19,7 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Platform:
     config = load_config({})
     outdir = tmp_path_factory.mktemp("cdktf.out")
     app = App(outdir=str(outdir), stack_traces=False)
-    stacks = build_stacks(app, config.select(None))
+    stacks = build_stacks(app, config.select(None), pipeline=config.pipeline)
     app.synth()
     docs = {name: json.loads((path / "cdk.tf.json").read_text()) for name, path in synthesized_stacks(outdir).items()}
     return Platform(config=config, stacks=stacks, docs=docs)

@@ -3,16 +3,20 @@ policy/controls.yaml: the doc is current and every check and test it cites exist
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import shutil
+import subprocess
 import textwrap
 from pathlib import Path
 
 import pytest
 
-from policy.scan import REPORT, SKIP_FILE, ScanError, load_skips, main
+from policy.compliance import DOC, load_matrix, render
+from policy.scan import CHECK_ID, REPORT, SKIP_FILE, ScanError, load_skips, main
 from stacks.summary import synthesized_stacks
+from tests.infra.synthesized import Platform
 
 ROOT = Path(__file__).resolve().parents[2]
 CHECKOV = shutil.which("checkov") or shutil.which("checkov", path=str(ROOT / ".tools" / "bin"))
@@ -104,3 +108,48 @@ def test_make_scan_covered_every_stack_and_left_nothing_failed_or_unused(hcl_out
     missing = set(synthesized_stacks(hcl_outdir)) - set(result["units"])
     assert not missing, f"stale report, not scanned: {sorted(missing)}: run `make scan`"
     assert not result["unused_skips"], "remove skips that no longer match anything"
+
+
+# ------------------------------------------------------------------------------------ compliance matrix
+def test_the_compliance_doc_is_generated_from_the_mapping_and_current() -> None:
+    assert DOC.read_text() == render(), "docs/compliance.md is stale: run `make compliance`"
+
+
+def test_every_cited_test_exists() -> None:
+    for control in load_matrix().controls:
+        for node in control.tests:
+            path, _, name = node.partition("::")
+            source = ROOT / path
+            assert source.is_file(), (control.ref, node)
+            functions = {n.name for n in ast.walk(ast.parse(source.read_text())) if isinstance(n, ast.FunctionDef)}
+            assert name in functions, (control.ref, node)
+
+
+def test_every_cited_resource_type_is_synthesized(platform: Platform) -> None:
+    synthesized = {rtype for doc in platform.docs.values() for rtype in doc.get("resource", {})}
+    synthesized |= {rtype for doc in platform.docs.values() for rtype in doc.get("data", {})}
+    for control in load_matrix().controls:
+        missing = set(control.resources) - synthesized
+        assert not missing, (control.ref, missing)
+
+
+@needs_checkov
+def test_every_cited_check_is_a_checkov_check_for_a_cited_resource() -> None:
+    listed = subprocess.run([CHECKOV, "--list", "--framework", "terraform"], capture_output=True, text=True, check=True)
+    entities: dict[str, set[str]] = {}
+    for row in listed.stdout.splitlines():
+        cells = [c.strip() for c in row.split("|")]
+        if len(cells) > 4 and CHECK_ID.match(cells[2]):
+            entities.setdefault(cells[2], set()).add(cells[4])
+    for control in load_matrix().controls:
+        for check in control.checks:
+            assert check in entities, (control.ref, check)
+
+
+def test_every_cited_check_passed_in_the_last_scan() -> None:
+    """The matrix only cites checks that actually evaluated (and passed) on this platform."""
+    assert REPORT.is_file(), "reports/checkov.json is missing: run `make scan` (make test does)"
+    passed = json.loads(REPORT.read_text())["passed_by_check"]
+    for control in load_matrix().controls:
+        for check in control.checks:
+            assert passed.get(check, 0) > 0, (control.ref, check)

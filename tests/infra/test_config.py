@@ -99,3 +99,22 @@ def test_synth_refuses_a_broken_config_with_a_message_and_exit_2(tmp_path: Path)
     assert result.returncode == 2
     assert "configuration error: stages.prod.secondary.vpc_cidr: 10.30.0.0/16 overlaps" in result.stderr
     assert not outdir.exists()
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ({"alarms": {"rds_cpu_percent": 120}}, r"stages\.dev\.alarms\.rds_cpu_percent: a percentage"),
+        ({"alarms": {"queue_oldest_message_s": 0}}, r"stages\.dev\.alarms\.queue_oldest_message_s: must be positive"),
+        ({"monthly_budget_usd": -5}, r"stages\.dev\.monthly_budget_usd: must be positive"),
+    ],
+)
+def test_alarm_thresholds_and_budget_are_validated(tmp_path: Path, override: dict, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load_with(tmp_path, {"stages": {"dev": override}})
+
+
+def test_prod_alarms_are_at_least_as_strict_as_dev() -> None:
+    stages = load_config({}).stages
+    assert stages["prod"].alarms.alb_5xx_percent <= stages["dev"].alarms.alb_5xx_percent
+    assert stages["prod"].alarms.target_p99_ms <= stages["dev"].alarms.target_p99_ms

@@ -11,7 +11,7 @@ from stacks.config import ROLES, stack_name
 from tests.infra.synthesized import Platform
 
 SNAPSHOT_STAGE = "dev"
-LAYERS = ("network", "data", "compute", "edge")
+LAYERS = ("network", "data", "compute", "edge", "observability", "dr")
 PRIMARY_ONLY_LAYERS = ("edge",)  # one stack per stage that spans both regions
 CASES = [(layer, role) for layer in LAYERS for role in ROLES if role == "primary" or layer not in PRIMARY_ONLY_LAYERS]
 

@@ -1,0 +1,1 @@
+"""Delivery pipeline helpers: the CodeBuild buildspecs (ci/buildspecs/) and what they call."""

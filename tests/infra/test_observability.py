@@ -1,0 +1,149 @@
+"""Properties of the observability layer over every stage and role: every alarm pages through the
+alerts topic, every DLQ and database has its alarms, the trail is what PCI DSS 10 asks for, costs have
+guardrails."""
+
+from __future__ import annotations
+
+import json
+
+from peakshop_constructs.audit_trail import SECURITY_EVENTS
+from stacks.config import ROLES, STAGE_NAMES
+from stacks.workloads import QUEUES
+from tests.infra.synthesized import Platform, all_resources, ref_name, resources
+
+ALARM_TYPES = ("aws_cloudwatch_metric_alarm", "aws_cloudwatch_composite_alarm")
+
+
+def alerts_topic(doc: dict) -> str:
+    (key,) = [k for k, t in resources(doc, "aws_sns_topic").items() if t["name"].endswith("-alerts")]
+    return key
+
+
+def test_every_alarm_in_every_stack_notifies_the_alerts_topic(platform: Platform) -> None:
+    count = 0
+    for stack, doc in platform.docs.items():
+        for alarm_type in ALARM_TYPES:
+            for key, alarm in resources(doc, alarm_type).items():
+                count += 1
+                topic = alerts_topic(doc)
+                assert alarm["alarm_actions"] == [f"${{aws_sns_topic.{topic}.arn}}"], (stack, key)
+                assert alarm["ok_actions"] == alarm["alarm_actions"], (stack, key)
+    assert count > 100
+
+
+def test_alerts_topics_are_kms_encrypted_tls_only_with_email_subscriptions(platform: Platform) -> None:
+    for stack, doc in platform.layer_docs("observability").items():
+        topic_key = alerts_topic(doc)
+        topic = resources(doc, "aws_sns_topic")[topic_key]
+        assert topic["kms_master_key_id"].startswith("${aws_kms_key."), stack
+        emails = {s["endpoint"] for s in resources(doc, "aws_sns_topic_subscription").values()}
+        assert emails == set(platform.config.stages[stack.split("-")[0]].alert_emails)
+
+
+def test_every_dlq_has_a_depth_alarm_and_every_queue_an_age_alarm(platform: Platform) -> None:
+    for stage in STAGE_NAMES:
+        for role in ROLES:
+            data = platform.docs[f"{stage}-{role}-data"]
+            alarms = resources(platform.docs[f"{stage}-{role}-observability"], "aws_cloudwatch_metric_alarm")
+            by_queue = {}
+            for alarm in alarms.values():
+                if alarm.get("namespace") == "AWS/SQS":
+                    by_queue.setdefault(alarm["dimensions"]["QueueName"], []).append(alarm)
+            queues = resources(data, "aws_sqs_queue")
+            dlqs = [k for k, q in queues.items() if q["name"].endswith("-dlq")]
+            assert len(dlqs) == len(QUEUES)
+            for key in queues:
+                (expression,) = [e for e in by_queue if f"aws_sqs_queue{key}name" in e]
+                metrics = {a["metric_name"]: a for a in by_queue[expression]}
+                if key in dlqs:
+                    depth = metrics["ApproximateNumberOfMessagesVisible"]
+                    assert depth["threshold"] == 0 and depth["comparison_operator"] == "GreaterThanThreshold"
+                    assert depth["evaluation_periods"] == 1
+                else:
+                    age = metrics["ApproximateAgeOfOldestMessage"]
+                    assert age["threshold"] == platform.config.stages[stage].alarms.queue_oldest_message_s
+
+
+def test_every_database_and_redis_node_has_its_alarms(platform: Platform) -> None:
+    for stage in STAGE_NAMES:
+        config = platform.config.stages[stage]
+        for role in ROLES:
+            data = platform.docs[f"{stage}-{role}-data"]
+            alarms = resources(platform.docs[f"{stage}-{role}-observability"], "aws_cloudwatch_metric_alarm")
+            for key, db in resources(data, "aws_db_instance").items():
+                metrics = {
+                    a["metric_name"]
+                    for a in alarms.values()
+                    if f"aws_db_instance{key}identifier" in a.get("dimensions", {}).get("DBInstanceIdentifier", "")
+                }
+                expected = {"CPUUtilization", "FreeStorageSpace", "DatabaseConnections"}
+                if "replicate_source_db" in db:
+                    expected.add("ReplicaLag")
+                assert metrics == expected, (stage, role, key)
+            redis = {a["metric_name"] for a in alarms.values() if a.get("namespace") == "AWS/ElastiCache"}
+            assert redis == {"EngineCPUUtilization", "Evictions", "ReplicationLag"}
+            nodes = {
+                a["dimensions"]["CacheClusterId"] for a in alarms.values() if a.get("namespace") == "AWS/ElastiCache"
+            }
+            assert len(nodes) == config.sizes.cache_nodes
+
+
+def test_one_multi_region_validated_encrypted_trail_per_stage(platform: Platform) -> None:
+    trails = list(all_resources(platform.docs, "aws_cloudtrail"))
+    assert sorted(stack for stack, _, _ in trails) == sorted(f"{s}-primary-observability" for s in STAGE_NAMES)
+    for stack, _key, trail in trails:
+        doc = platform.docs[stack]
+        assert trail["is_multi_region_trail"] is True and trail["include_global_service_events"] is True
+        assert trail["enable_log_file_validation"] is True
+        assert trail["kms_key_id"].startswith("${aws_kms_key.")
+        group = resources(doc, "aws_cloudwatch_log_group")[ref_name(trail["cloud_watch_logs_group_arn"])]
+        assert group["retention_in_days"] >= 365  # PCI DSS 10.5.1
+        bucket = ref_name(trail["s3_bucket_name"])
+        locks = [c for c in resources(doc, "aws_s3_bucket_object_lock_configuration").values() if bucket in c["bucket"]]
+        if stack.startswith("prod-"):
+            (lock,) = locks
+            assert lock["rule"]["default_retention"] == {"mode": "COMPLIANCE", "days": 365}
+            assert resources(doc, "aws_s3_bucket")[bucket]["object_lock_enabled"] is True
+        filters = {
+            f["metric_transformation"]["name"] for f in resources(doc, "aws_cloudwatch_log_metric_filter").values()
+        }
+        assert filters == set(SECURITY_EVENTS)
+        alarmed = {a["metric_name"] for a in resources(doc, "aws_cloudwatch_metric_alarm").values()}
+        assert filters <= alarmed
+
+
+def test_cost_guardrails_notify_the_alerts_topic(platform: Platform) -> None:
+    for stage in STAGE_NAMES:
+        doc = platform.docs[f"{stage}-primary-observability"]
+        topic = f"${{aws_sns_topic.{alerts_topic(doc)}.arn}}"
+        (budget,) = resources(doc, "aws_budgets_budget").values()
+        assert budget["limit_amount"] == str(platform.config.stages[stage].monthly_budget_usd)
+        assert budget["time_unit"] == "MONTHLY"
+        kinds = {n["notification_type"] for n in budget["notification"] if n["subscriber_sns_topic_arns"] == [topic]}
+        assert kinds == {"ACTUAL", "FORECASTED"}
+        (subscription,) = resources(doc, "aws_ce_anomaly_subscription").values()
+        assert subscription["subscriber"] == [{"type": "SNS", "address": topic}]
+        assert subscription["monitor_arn_list"][0].startswith("${aws_ce_anomaly_monitor.")
+        rules = {
+            k: r
+            for k, r in resources(doc, "aws_cloudwatch_event_rule").items()
+            if "trustedadvisor" in r["event_pattern"]
+        }
+        targets = [t for t in resources(doc, "aws_cloudwatch_event_target").values() if ref_name(t["rule"]) in rules]
+        assert any(t["arn"] == topic for t in targets)
+        assert platform.config.stages[stage].primary.region == "us-east-1"  # the rule's own region then
+        assert not resources(platform.docs[f"{stage}-secondary-observability"], "aws_budgets_budget")
+
+
+def test_a_dashboard_per_stage_and_region_shows_every_alarm(platform: Platform) -> None:
+    for stack, doc in platform.layer_docs("observability").items():
+        (dashboard,) = resources(doc, "aws_cloudwatch_dashboard").values()
+        assert dashboard["dashboard_body"] == "${jsonencode(local.dashboard_body)}"
+        body = json.dumps(doc["locals"]["dashboard_body"])
+        for key in resources(doc, "aws_cloudwatch_metric_alarm"):
+            assert f"aws_cloudwatch_metric_alarm.{key}.arn" in body, (stack, key)
+
+
+def test_trusted_advisor_event_pattern_is_valid_json(platform: Platform) -> None:
+    for _stack, _key, rule in all_resources(platform.layer_docs("observability"), "aws_cloudwatch_event_rule"):
+        assert json.loads(rule["event_pattern"])["source"] == ["aws.trustedadvisor"]

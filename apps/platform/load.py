@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"load: locust wrote no report (exit {done.returncode})", file=sys.stderr)
         return 1
     keys = ("requests", "failures", "rps", "p50_ms", "p95_ms", "p99_ms", "checkouts", "retries")
-    print("load: " + ", ".join(f"{k}={report[k]}" for k in keys))
+    print("load: " + ", ".join(f"{k}={report[k]}" for k in keys) + f", orders {report['orders_by_status']}")
     if report["failures"]:
         print(f"load: failures by endpoint {report['failures_by_endpoint']}", file=sys.stderr)
         return 1

@@ -26,7 +26,9 @@ DURATION_S = int(os.environ.get("PEAKSHOP_LOAD_DURATION_S", "120"))
 RAMP_FRACTION = 0.3  # the first 30% of the run ramps up to the peak, the rest holds it
 REPORT = Path(os.environ.get("PEAKSHOP_LOAD_REPORT", "reports/load.json"))
 SEARCH_TERMS = ("backpack", "lamp", "kettle", "yoga", "speaker", "pen", "puzzle", "gloves", "pro", "eco")
-COUNTERS = {"checkouts": 0, "declined_by_shop": 0, "retries": 0}
+COUNTERS = {"checkouts": 0, "retries": 0}
+ORDER_IDS: list[str] = []  # checked at the end: every placed order must settle (paid), none lost
+SETTLE_TIMEOUT_S = 60
 
 
 class BlackFriday(LoadTestShape):
@@ -167,7 +169,27 @@ class Shopper(HttpUser):
             COUNTERS["checkouts"] += 1
             self.cart_id = None  # a new cart for the next purchase
             if "id" in order:
+                ORDER_IDS.append(order["id"])
                 self.call("GET", f"/api/orders/orders/{order['id']}", "/api/orders/orders/{id}")
+
+
+def settle(host: str) -> dict[str, int]:
+    """Wait (bounded) until no placed order is pending; count orders by final status."""
+    deadline = time.monotonic() + SETTLE_TIMEOUT_S
+    statuses: dict[str, str] = {}
+    with requests.Session() as http:
+        while True:
+            for order_id in ORDER_IDS:
+                if statuses.get(order_id, "pending") == "pending":
+                    resp = http.get(f"{host}/api/orders/orders/{order_id}", timeout=10)
+                    statuses[order_id] = resp.json()["status"] if resp.ok else f"http-{resp.status_code}"
+            if "pending" not in statuses.values() or time.monotonic() > deadline:
+                break
+            time.sleep(1)
+    counts: dict[str, int] = {}
+    for status in statuses.values():
+        counts[status] = counts.get(status, 0) + 1
+    return counts
 
 
 @events.test_stop.add_listener
@@ -190,6 +212,7 @@ def write_report(environment: Environment, **_: Any) -> None:
         "p99_ms": round(total.get_response_time_percentile(0.99) or 0, 1),
         "rps": round(total.num_requests / duration, 1),
         "checkouts": COUNTERS["checkouts"],
+        "orders_by_status": settle(environment.host or ""),  # after the run, bounded wait for settlement
         "retries": COUNTERS["retries"],
         "endpoints": {
             f"{e.method} {e.name}": {

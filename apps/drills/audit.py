@@ -92,15 +92,22 @@ class Auditor:
             )
         return by_key, orders
 
-    def settle(self, checkouts: list[Checkout], timeout: float) -> float:
-        """Wait until every acknowledged checkout is an order and none is pending; returns seconds waited."""
+    def settle(self, checkouts: list[Checkout], timeout: float, patience: float) -> float:
+        """Wait until every acknowledged checkout is an order and none is pending, or until the backlog
+        stops shrinking for `patience` seconds (then what is left is stuck); returns seconds waited."""
         acked = [c for c in checkouts if c.status in ACKNOWLEDGED]
-        started = time.monotonic()
+        started = last_progress = time.monotonic()
+        best: int | None = None
         while time.monotonic() - started < timeout:
             with contextlib.suppress(pymysql.MySQLError):
                 by_key, orders = self.orders_for(acked)
-                if len(by_key) == len(acked) and all(o["status"] != "pending" for o in orders):
+                waiting = len(acked) - len(by_key) + len({o["id"] for o in orders if o["status"] == "pending"})
+                if waiting == 0:
                     break
+                if best is None or waiting < best:
+                    best, last_progress = waiting, time.monotonic()
+            if time.monotonic() - last_progress > patience:
+                break
             time.sleep(1)
         return time.monotonic() - started
 

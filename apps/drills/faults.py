@@ -10,6 +10,7 @@ import signal
 import time
 import xmlrpc.client
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import psutil
@@ -119,16 +120,26 @@ def _suppress() -> object:
 
 # ------------------------------------------------------------------------------------------------- the faults
 def rolling_restart(p: Platform, window_s: float, w: Window) -> None:
-    """Every web instance in turn: drain in haproxy (deregistration), stop (gunicorn drains), start, ready."""
+    """Every web instance restarted, one at a time per service (services in parallel, as Deployments roll
+    side by side): drain in haproxy (deregistration), stop (gunicorn drains), start, wait until UP."""
     w.started = time.monotonic()
+    rounds: dict[str, list[tuple[str, str]]] = {}
     for service, name in p.web_instances():
-        control.haproxy_command(p.s, f"set server svc_{service}/{name} state drain")
-        time.sleep(1.0)  # in-flight requests finish; new ones already go to the other instance
-        p.sup.rpc.stopProcess(f"web:{name}", True)
-        p.start(f"web:{name}")
-        control.haproxy_command(p.s, f"set server svc_{service}/{name} state ready")
-        p.wait_server(service, name, "UP")
+        rounds.setdefault(name.rsplit("-", 1)[1], []).append((service, name))
+    for members in rounds.values():
+        with ThreadPoolExecutor(max_workers=len(members)) as pool:
+            list(pool.map(lambda m: _restart_instance(p, *m), members))
     w.restored = time.monotonic()
+
+
+def _restart_instance(p: Platform, service: str, name: str) -> None:
+    rpc = control.Supervisor(p.s).rpc  # one XML-RPC connection per thread
+    control.haproxy_command(p.s, f"set server svc_{service}/{name} state drain")
+    time.sleep(1.0)  # in-flight requests finish; new ones already go to the other instance
+    rpc.stopProcess(f"web:{name}", True)
+    rpc.startProcess(f"web:{name}", True)
+    control.haproxy_command(p.s, f"set server svc_{service}/{name} state ready")
+    p.wait_server(service, name, "UP")
 
 
 def instance_kill(p: Platform, window_s: float, w: Window) -> None:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
+import subprocess
 import time
 import xmlrpc.client
 from collections.abc import Callable
@@ -16,6 +18,7 @@ from dataclasses import dataclass
 import psutil
 
 from apps.localdeps.mariadb import MariaDB, start_replication, wait_caught_up
+from apps.localdeps.process import require_binary
 from apps.platform import control, deps
 from apps.platform.inventory import build
 from apps.platform.secrets_store import SecretStore
@@ -159,22 +162,79 @@ def writer_failover(p: Platform, window_s: float, w: Window) -> None:
     old, new = deps.WRITER, deps.REPLICA
     w.started = time.monotonic()
     p.crash(f"deps:{old}")
+    detect_down(p.port_of(old))
+    w.notes = f"writer failure detected after {time.monotonic() - w.started:.1f}s; "
     promoted = p.db(new)
     promoted.query("STOP SLAVE")
     promoted.query("RESET SLAVE ALL")
     promoted.query("SET GLOBAL read_only = 0")
     control.move_mysql_endpoint(p.s, "writer", p.port_of(new))
     control.move_mysql_endpoint(p.s, "reader", p.port_of(new))
-    w.notes = f"promoted {new} after {time.monotonic() - w.started:.1f}s"
+    w.notes += f"{new} promoted and endpoints moved after {time.monotonic() - w.started:.1f}s"
     time.sleep(window_s)
     p.start(f"deps:{old}")
     rebuilt = p.db(old)
-    rebuilt.query("SET GLOBAL read_only = 1")
-    rebuilt.query("SET GLOBAL gtid_slave_pos = @@gtid_binlog_pos")
-    start_replication(rebuilt, promoted, deps.credentials(p.store))
-    wait_caught_up(rebuilt, promoted, 60)
+    rebuild_replica(p, rebuilt, promoted)
     control.move_mysql_endpoint(p.s, "reader", p.port_of(old))
     w.restored = time.monotonic()
+
+
+DETECT_FAILURES = 3  # consecutive failed health checks before failing over (RDS and haproxy work the same way)
+DETECT_INTERVAL_S = 1.0
+
+
+def detect_down(port: int) -> None:
+    """Fail over only once the writer has failed DETECT_FAILURES health checks in a row, as a real failover
+    controller does (it never acts on the single lost connection a blip causes)."""
+    failures = 0
+    while failures < DETECT_FAILURES:
+        time.sleep(DETECT_INTERVAL_S)
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=DETECT_INTERVAL_S).close()
+            failures = 0
+        except OSError:
+            failures += 1
+
+
+def rebuild_replica(p: Platform, target: MariaDB, source: MariaDB) -> None:
+    """A new replica from a consistent copy of the writer (as RDS builds one from a snapshot): the old
+    writer's own history, which may hold transactions the promoted replica never received, is discarded."""
+    target.query("SET GLOBAL read_only = 1")
+    target.query("STOP SLAVE")
+    target.query("RESET SLAVE ALL")
+    target.query("RESET MASTER")
+    names = [r["name"] for r in source.query("SELECT schema_name AS name FROM information_schema.schemata")]
+    schemas = [n for n in names if n.startswith("peakshop_")]
+    dump = subprocess.run(
+        [
+            require_binary("mariadb-dump"),
+            f"--socket={source.socket}",
+            "--user=root",
+            "--single-transaction",
+            "--master-data=1",
+            "--gtid",
+            "--triggers",
+            "--routines",
+            "--add-drop-database",
+            "--databases",
+            *schemas,
+        ],
+        check=True,
+        capture_output=True,
+    ).stdout
+    subprocess.run(
+        [
+            require_binary("mariadb"),
+            f"--socket={target.socket}",
+            "--user=root",
+            "--init-command=SET SESSION sql_log_bin=0",
+        ],
+        input=dump,
+        check=True,
+        capture_output=True,
+    )
+    start_replication(target, source, deps.credentials(p.store))
+    wait_caught_up(target, source, 60)
 
 
 def restore_topology(p: Platform) -> None:

@@ -64,7 +64,9 @@ TIER_LABELS = {
     "global": "global services",
 }
 _LOCAL_REF = re.compile(r"(?<![\w.])(aws_[a-z0-9_]+)\.([\w-]+)\.")  # resources, not `data.` sources
-_REMOTE_REF = re.compile(r"cross-stack-reference-input-([\w-]+)\.outputs\.cross-stack-output-(aws_[a-z0-9_]+?)(?=[^a-z_])")
+_REMOTE_REF = re.compile(
+    r"cross-stack-reference-input-([\w-]+)\.outputs\.cross-stack-output-(aws_[a-z0-9_]+?)(?=[^a-z_])"
+)
 
 
 def _node_id(stack: str, resource_type: str) -> str:
@@ -114,7 +116,9 @@ def _quote(text: str) -> str:
 
 def render_dot(docs: dict[str, Doc], stage: str = DIAGRAM_STAGE) -> str:
     """The Graphviz source for one stage's stacks, deterministic for the same synthesized input."""
-    stacks = {name: doc for name, doc in sorted(docs.items()) if name.startswith(f"{stage}-") or name.startswith("shared-")}
+    stacks = {
+        name: doc for name, doc in sorted(docs.items()) if name.startswith(f"{stage}-") or name.startswith("shared-")
+    }
     by_region: dict[str, list[str]] = defaultdict(list)
     for name, doc in stacks.items():
         region = "global" if name.endswith("-edge") else _region(doc)

@@ -46,4 +46,6 @@ def synth_json_docs(config: PlatformConfig, stage: str | None = None) -> dict[st
         app = App(outdir=outdir, stack_traces=False)
         build_stacks(app, config.select(stage), pipeline=config.pipeline)
         app.synth()
-        return {name: json.loads((path / "cdk.tf.json").read_text()) for name, path in synthesized_stacks(outdir).items()}
+        return {
+            name: json.loads((path / "cdk.tf.json").read_text()) for name, path in synthesized_stacks(outdir).items()
+        }

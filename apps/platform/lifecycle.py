@@ -6,6 +6,7 @@ catalog if missing."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import socket
@@ -117,10 +118,16 @@ def wait_healthy(s: LocalSettings, inv: Inventory, timeout: float = 90) -> None:
 
 
 def up(s: LocalSettings) -> Inventory:
-    started = time.monotonic()
     for folder in (s.root, s.logs, s.run, s.data):
         folder.mkdir(parents=True, exist_ok=True)
     os.chmod(s.root, 0o700)
+    with (s.run / "up.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # a second `make up` (or the test fixture) waits, then reconciles
+        return _up(s)
+
+
+def _up(s: LocalSettings) -> Inventory:
+    started = time.monotonic()
     store = SecretStore(s.secrets_file)
     if deps.prepare_datadirs(s):
         say("initialised MariaDB data folders")

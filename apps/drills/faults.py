@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import psutil
 
 from apps.localdeps.mariadb import MariaDB, start_replication, wait_caught_up
-from apps.localdeps.process import require_binary
+from apps.localdeps.process import require_binary, wait_for
 from apps.platform import control, deps
 from apps.platform.inventory import build
 from apps.platform.secrets_store import SecretStore
@@ -92,6 +92,13 @@ class Platform:
         with _suppress():
             self.sup.rpc.startProcess(program, True)
         self.wait_state(program, "RUNNING")
+
+    def start_db(self, name: str) -> MariaDB:
+        """Start a MariaDB program and wait until it accepts connections (RUNNING comes earlier)."""
+        self.start(f"deps:{name}")
+        db = self.db(name)
+        wait_for(db.is_ready, name, 60)
+        return db
 
     # ---------------------------------------------------------------------------------------------- haproxy
     def server_status(self, service: str, name: str) -> str:
@@ -172,8 +179,7 @@ def writer_failover(p: Platform, window_s: float, w: Window) -> None:
     control.move_mysql_endpoint(p.s, "reader", p.port_of(new))
     w.notes += f"{new} promoted and endpoints moved after {time.monotonic() - w.started:.1f}s"
     time.sleep(window_s)
-    p.start(f"deps:{old}")
-    rebuilt = p.db(old)
+    rebuilt = p.start_db(old)
     rebuild_replica(p, rebuilt, promoted)
     control.move_mysql_endpoint(p.s, "reader", p.port_of(old))
     w.restored = time.monotonic()
@@ -244,6 +250,9 @@ def restore_topology(p: Platform) -> None:
     if writer_port == p.s.mysql_writer_port:
         return
     current, original = p.db(deps.REPLICA), p.db(deps.WRITER)
+    status = original.query("SHOW SLAVE STATUS")
+    if not status or status[0].get("Master_Port") != current.port or status[0].get("Slave_SQL_Running") != "Yes":
+        rebuild_replica(p, original, current)  # the failover did not leave it replicating: rebuild first
     current.query("SET GLOBAL read_only = 1")
     wait_caught_up(original, current, 60)
     original.query("STOP SLAVE")
@@ -260,8 +269,7 @@ def reader_loss(p: Platform, window_s: float, w: Window) -> None:
     w.started = time.monotonic()
     p.crash(f"deps:{deps.REPLICA}")
     time.sleep(window_s)
-    p.start(f"deps:{deps.REPLICA}")
-    wait_caught_up(p.db(deps.REPLICA), p.db(deps.WRITER), 60)
+    wait_caught_up(p.start_db(deps.REPLICA), p.db(deps.WRITER), 60)
     w.restored = time.monotonic()
 
 

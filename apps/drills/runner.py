@@ -89,8 +89,12 @@ def run_scenario(name: str, p: Platform, auditor: Auditor, window_s: float, rate
     load_s = time.monotonic() - began
     settle_s = auditor.settle(stats.checkouts, SETTLE_TIMEOUT_S, SETTLE_PATIENCE_S)
     audit = auditor.audit(stats.checkouts, stock_before, mails)
+    restore_error = None
     if name == "writer-failover":
-        faults.restore_topology(p)
+        try:
+            faults.restore_topology(p)
+        except Exception as exc:  # reported; the next scenario's health check stops the run if it matters
+            restore_error = f"{type(exc).__name__}: {exc}"
     p50, p99 = latency_ms(stats.outcomes, window.started, window.restored)
     result = {
         "name": name,
@@ -113,7 +117,11 @@ def run_scenario(name: str, p: Platform, auditor: Auditor, window_s: float, rate
         "notes": window.notes,
     }
     if failure:
-        result["fault_error"] = f"{type(failure[0]).__name__}: {failure[0]}"
+        result["fault_error"] = f"{type(failure[0]).__name__}: {failure[0]}"[:2000]
+        say(f"{name}: the fault itself failed: {result['fault_error']}")
+    if restore_error:
+        result["restore_error"] = restore_error[:2000]
+        say(f"{name}: restoring the configured roles failed: {restore_error}")
     return result
 
 
@@ -135,6 +143,8 @@ def failures(result: dict[str, Any]) -> list[str]:
         why.append(f"rto {result['rto_s']}s > {RTO_TARGET_S:.0f}s")
     if "fault_error" in result:
         why.append("fault failed")
+    if "restore_error" in result:
+        why.append("restore failed")
     return why
 
 

@@ -19,6 +19,12 @@ def test_rto_runs_until_writes_succeed_synchronously_again() -> None:
     assert rto_s(writes, fault_start=1.5) == 5.7  # the first 201 after the last deferral ends at 7.2
 
 
+def test_a_stalled_write_counts_until_writes_are_prompt_again() -> None:
+    stalled = Checkout("k", "c", 1, 1, 2, 5.5, 201, "o")  # held 3.5 s, then written
+    writes = [checkout(1, 201), stalled, checkout(5.6, 201)]
+    assert rto_s(writes, fault_start=1.5) == 4.3  # the first prompt write after the stall ends at 5.8
+
+
 def test_rto_is_none_when_writes_had_not_recovered() -> None:
     assert rto_s([checkout(1, 201), checkout(2, 202), checkout(3, 503)], fault_start=1.5) is None
 

@@ -21,12 +21,25 @@ from apps.drills.faults import SCENARIOS, Platform, Window
 from apps.drills.loadgen import POLICY, LoadClient
 from apps.drills.metrics import latency_ms, rto_s
 from apps.platform import control, settings
+from apps.workers.config import BROKER_SETTINGS
 
 RTO_TARGET_S = 10.0
 WARMUP_S = 3.0
 AFTER_S = 5.0
 SETTLE_TIMEOUT_S = 600.0
 SETTLE_PATIENCE_S = 30.0  # no progress for this long: what is still pending is stuck
+
+
+def visibility_timeout_s() -> float:
+    """SQS redelivers a task whose worker was killed mid-task after the visibility timeout (the workers'
+    setting; the local platform keeps its default): the worker-crash scenario must wait that long."""
+    return float(next(s.default for s in BROKER_SETTINGS if s.key == "VISIBILITY_TIMEOUT_S") or 0)
+
+
+def patience_s(name: str) -> float:
+    return visibility_timeout_s() + SETTLE_PATIENCE_S if name == "worker-crash" else SETTLE_PATIENCE_S
+
+
 DEFAULT_RATE = 100.0
 CHECKOUT_SHARE = 0.02  # one checkout flow (3 requests) in fifty arrivals: ~2 checkouts/s at 100 req/s
 
@@ -87,7 +100,7 @@ def run_scenario(name: str, p: Platform, auditor: Auditor, window_s: float, rate
     finally:
         stats = client.finish()
     load_s = time.monotonic() - began
-    settle_s = auditor.settle(stats.checkouts, SETTLE_TIMEOUT_S, SETTLE_PATIENCE_S)
+    settle_s = auditor.settle(stats.checkouts, SETTLE_TIMEOUT_S, patience_s(name))
     audit = auditor.audit(stats.checkouts, stock_before, mails)
     restore_error = None
     if name == "writer-failover":

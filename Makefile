@@ -41,7 +41,7 @@ charts: setup ## render every stage to reports/charts/<stage>.yaml: helm lint --
 	@checkov --skip-download --quiet --compact --config-file charts/checkov.yaml --framework dockerfile $(addprefix -f ,charts/images/Dockerfile $(wildcard apps/*/Dockerfile))
 	@$(PYTEST) tests/charts -q
 
-test: setup lint synth charts scan pytest ## everything CI runs
+test: setup lint synth charts scan pytest drill-ci ## everything CI runs
 
 irsa-doc: setup ## regenerate docs/irsa.md (IRSA roles -> allowed actions) from the synthesized prod stacks
 	@$(PY) -m stacks.irsa_doc

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cdktf_cdktf_provider_aws.cloudwatch_composite_alarm import CloudwatchCompositeAlarm
 from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import (
     CloudwatchMetricAlarm,
     CloudwatchMetricAlarmMetricQuery,
@@ -31,11 +32,14 @@ class Alarms:
         self.topic_arn = topic_arn
         self.created: list[CloudwatchMetricAlarm] = []
 
+    def name(self, name: str) -> str:
+        return f"{self.prefix}-{name}"
+
     def _alarm(self, name: str, description: str, **settings: object) -> CloudwatchMetricAlarm:
-        alarm = CloudwatchMetricAlarm(
+        alarm = CloudwatchMetricAlarm(  # every alarm pages through the alerts topic
             self.scope,
             f"alarm-{name}",
-            alarm_name=f"{self.prefix}-{name}",
+            alarm_name=self.name(name),
             alarm_description=description,
             alarm_actions=[self.topic_arn],
             ok_actions=[self.topic_arn],
@@ -79,14 +83,14 @@ class Alarms:
         self,
         name: str,
         description: str,
-        part: Metric,
+        parts: list[Metric],
         whole: Metric,
         threshold_percent: float,
         *,
         periods: int = 3,
         period: int = FIVE_MINUTES,
     ) -> CloudwatchMetricAlarm:
-        """Alarm on 100 * part / whole (e.g. 5xx responses over requests); no traffic is not an alarm."""
+        """Alarm on 100 * sum(parts) / whole (e.g. 5xx responses over requests); no traffic is not an alarm."""
 
         def query(query_id: str, metric: Metric) -> CloudwatchMetricAlarmMetricQuery:
             return CloudwatchMetricAlarmMetricQuery(
@@ -105,10 +109,13 @@ class Alarms:
             name,
             description,
             metric_query=[
-                query("part", part),
+                *(query(f"part{i}", part) for i, part in enumerate(parts)),
                 query("whole", whole),
                 CloudwatchMetricAlarmMetricQuery(
-                    id="rate", expression="100 * FILL(part, 0) / whole", label=f"{name} %", return_data=True
+                    id="rate",
+                    expression="100 * (" + " + ".join(f"FILL(part{i}, 0)" for i in range(len(parts))) + ") / whole",
+                    label=f"{name} %",
+                    return_data=True,
                 ),
             ],
             evaluation_periods=periods,
@@ -116,4 +123,16 @@ class Alarms:
             threshold=threshold_percent,
             comparison_operator="GreaterThanThreshold",
             treat_missing_data="notBreaching",
+        )
+
+    def any_of(self, name: str, description: str, alarm_names: list[str]) -> CloudwatchCompositeAlarm:
+        """A composite alarm that is in ALARM while any of the named alarms is."""
+        return CloudwatchCompositeAlarm(
+            self.scope,
+            f"composite-{name}",
+            alarm_name=self.name(name),
+            alarm_description=description,
+            alarm_rule=" OR ".join(f'ALARM("{n}")' for n in alarm_names),
+            alarm_actions=[self.topic_arn],
+            ok_actions=[self.topic_arn],
         )

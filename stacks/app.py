@@ -32,12 +32,37 @@ def build_stacks(
         edge = EdgeStack(app, stage, primary=primary_compute, secondary=secondary_compute, data=primary_data)
         stacks += [primary_compute, secondary_compute, edge]
         data = {"primary": primary_data, "secondary": secondary_data}
+        computes = {"primary": primary_compute, "secondary": secondary_compute}
         observability = {
-            role: ObservabilityStack(app, stage, role, network=networks[role], data=data[role]) for role in ROLES
+            role: ObservabilityStack(
+                app,
+                stage,
+                role,
+                network=networks[role],
+                data=data[role],
+                compute=computes[role],
+                edge=edge if role == "primary" else None,
+            )
+            for role in ROLES
         }
-        standby = DrStack(app, stage, "secondary", data=secondary_data, observability=observability["secondary"])
+        standby = DrStack(
+            app,
+            stage,
+            "secondary",
+            data=secondary_data,
+            observability=observability["secondary"],
+            compute=secondary_compute,
+            edge=edge,
+        )
         primary_dr = DrStack(
-            app, stage, "primary", data=primary_data, observability=observability["primary"], standby=standby
+            app,
+            stage,
+            "primary",
+            data=primary_data,
+            observability=observability["primary"],
+            compute=primary_compute,
+            edge=edge,
+            standby=standby,
         )
         stacks += [*observability.values(), standby, primary_dr]
     if pipeline is not None:

@@ -33,9 +33,12 @@ from constructs import Construct
 from peakshop_constructs.kms import SERVICE_KEY_ACTIONS, EncryptionKey
 from peakshop_constructs.policy import Statement, assume_role_policy, policy_document
 from stacks.base import LayerStack
+from stacks.compute import ComputeStack
 from stacks.config import Role, StageConfig
 from stacks.data import DataStack
-from stacks.failover import FailoverPlan, definition
+from stacks.drills import Drills, DrillSettings
+from stacks.edge import EdgeStack
+from stacks.failover import FailoverPlan, NodeGroupTarget, definition
 from stacks.observability import ObservabilityStack
 
 BACKED_UP_BUCKETS = ("media", "storefront", "backups")  # logs are replicated and expire; they are not restored
@@ -65,6 +68,8 @@ class DrStack(LayerStack):
         *,
         data: DataStack,
         observability: ObservabilityStack,
+        compute: ComputeStack,
+        edge: EdgeStack,
         standby: DrStack | None = None,
     ) -> None:
         super().__init__(scope, stage, role)
@@ -72,10 +77,29 @@ class DrStack(LayerStack):
             raise ValueError("the primary dr stack, and only it, copies its backups into a standby dr stack")
         self.data = data
         self.observability = observability
+        self.compute = compute
+        self.edge = edge
         self.log_retention = max(stage.sizes.log_retention_days, 365)
         self._vault()
         if standby is not None:
             self._plan(standby)
+            self.drills = Drills(
+                self,
+                "drills",
+                settings=DrillSettings(
+                    prefix=self.prefix,
+                    partition=self.partition.partition,
+                    region=self.region.region,
+                    account_id=self.caller.account_id,
+                    stop_alarm_arn=observability.customer_impact.arn,
+                    db_arn=data.writer.arn,
+                    db_multi_az=stage.sizes.db_multi_az,
+                    cluster_name=compute.cluster.name,
+                    cluster_arn=compute.cluster.arn,
+                    app_node_group=compute.node_groups["app"].node_group_name,
+                    drill_az=self.region.azs[0],
+                ),
+            )
         else:
             self._failover()
 
@@ -206,10 +230,24 @@ class DrStack(LayerStack):
         log_group = CloudwatchLogGroup(
             self, "failover-logs", name=log_group_name, retention_in_days=self.log_retention, kms_key_id=logs_key.arn
         )
+        # After failover the standby region carries prod-sized traffic: scale its app nodes to the primary's size.
+        target = self.stage.sizes.app_nodes
+        app_group = self.compute.node_groups["app"]
+        primary_check = self.edge.health_checks["primary"].id
         self.failover_plan = FailoverPlan(
             db_instance=self.data.writer.identifier,
             backup_retention_days=self.stage.sizes.db_backup_retention_days,
             alerts_topic_arn=self.observability.alerts.arn,
+            node_groups=[
+                NodeGroupTarget(
+                    self.compute.cluster.name,
+                    app_group.node_group_name,
+                    target.min_size,
+                    target.desired_size,
+                    target.max_size,
+                )
+            ],
+            primary_health_check_id=primary_check,
         )
         db_arn = self.data.writer.arn
         statements = [
@@ -217,6 +255,16 @@ class DrStack(LayerStack):
                 sid="PromoteStandbyDatabase",
                 actions=["rds:PromoteReadReplica", "rds:ModifyDBInstance", "rds:DescribeDBInstances"],
                 resources=[db_arn],
+            ),
+            Statement(
+                sid="ScaleStandbyNodes",
+                actions=["eks:UpdateNodegroupConfig", "eks:DescribeNodegroup"],
+                resources=[app_group.arn],
+            ),
+            Statement(
+                sid="MoveDns",
+                actions=["route53:UpdateHealthCheck"],
+                resources=[f"arn:{self.partition.partition}:route53:::healthcheck/{primary_check}"],
             ),
             Statement(sid="Report", actions=["sns:Publish"], resources=[self.observability.alerts.arn]),
             Statement(

@@ -29,8 +29,10 @@ from peakshop_constructs.alerts import AlertsTopic
 from peakshop_constructs.audit_trail import AuditTrail, TrailSettings
 from peakshop_constructs.policy import Statement, assume_role_policy, policy_document
 from stacks.base import LayerStack
+from stacks.compute import ComputeStack
 from stacks.config import Role, StageConfig
 from stacks.data import DataStack
+from stacks.edge import EdgeStack
 from stacks.network import NetworkStack
 
 GIB = 1024**3
@@ -50,10 +52,16 @@ class ObservabilityStack(LayerStack):
         *,
         network: NetworkStack,
         data: DataStack,
+        compute: ComputeStack,
+        edge: EdgeStack | None = None,
     ) -> None:
         super().__init__(scope, stage, role)
+        if (role == "primary") != (edge is not None):
+            raise ValueError("the primary observability stack, and only it, watches the edge (CloudFront, us-east-1)")
         self.network = network
         self.data = data
+        self.compute = compute
+        self.edge = edge
         self.thresholds = stage.alarms
         self.log_retention = max(stage.sizes.log_retention_days, 365)  # PCI DSS 10.5.1: 12 months
         self.alerts = AlertsTopic(
@@ -68,6 +76,14 @@ class ObservabilityStack(LayerStack):
         self._database_alarms()
         self._cache_alarms()
         self._queue_alarms()
+        impact = self._load_balancer_alarms()
+        if edge is not None:
+            impact += self._edge_alarms(edge)
+        self.customer_impact = self.alarms.any_of(
+            "customer-impact",
+            "Customers see errors or slow pages in this region: the stop condition of every FIS drill",
+            impact,
+        )
         if role == "primary":
             self.trail = AuditTrail(
                 self,
@@ -160,6 +176,72 @@ class ObservabilityStack(LayerStack):
                 periods=1,
                 missing="notBreaching",
             )
+
+    # ------------------------------------------------------------------------------------- compute and edge
+    def _load_balancer_alarms(self) -> list[str]:
+        """ALB error rate, per-service p99 latency and unhealthy targets; returns the customer-impact alarms."""
+        t = self.thresholds
+        alb = {"LoadBalancer": self.compute.alb.arn_suffix}
+
+        def elb(metric: str, dims: dict[str, str] = alb, stat: str = "Sum") -> Metric:
+            return Metric("AWS/ApplicationELB", metric, dims, stat)
+
+        self.alarms.percent(
+            "alb-5xx-rate",
+            f"More than {t.alb_5xx_percent}% of requests fail with 5xx at the load balancer",
+            [elb("HTTPCode_ELB_5XX_Count"), elb("HTTPCode_Target_5XX_Count")],
+            elb("RequestCount"),
+            t.alb_5xx_percent,
+        )
+        impact = [self.alarms.name("alb-5xx-rate")]
+        for name, service in self.compute.web_services.items():
+            dims = {**alb, "TargetGroup": service.target_group.arn_suffix}
+            self.alarms.above(
+                f"{name}-p99-latency",
+                f"{name}: p99 response time above {t.target_p99_ms} ms",
+                elb("TargetResponseTime", dims, "Average"),
+                t.target_p99_ms / 1000,
+                extended_statistic="p99",
+                missing="notBreaching",
+            )
+            self.alarms.above(
+                f"{name}-unhealthy-targets",
+                f"{name}: pods fail their readiness check behind the load balancer",
+                elb("UnHealthyHostCount", dims, "Maximum"),
+                0,
+                period=60,
+                periods=3,
+            )
+            impact.append(self.alarms.name(f"{name}-p99-latency"))
+        self._waf_alarm("waf-alb-blocked", self.compute.web_acl.acl.name, {"Region": self.region.region})
+        return impact
+
+    def _edge_alarms(self, edge: EdgeStack) -> list[str]:
+        """CloudFront and its web ACL publish their metrics in us-east-1 (the primary region by default)."""
+        self.alarms.above(
+            "cloudfront-5xx-rate",
+            f"More than {self.thresholds.cloudfront_5xx_percent}% of CloudFront responses are 5xx",
+            Metric(
+                "AWS/CloudFront",
+                "5xxErrorRate",
+                {"DistributionId": edge.distribution.id, "Region": "Global"},
+                "Average",
+            ),
+            self.thresholds.cloudfront_5xx_percent,
+            missing="notBreaching",
+        )
+        self._waf_alarm("waf-cloudfront-blocked", edge.web_acls["cloudfront"].acl.name, {})
+        return [self.alarms.name("cloudfront-5xx-rate")]
+
+    def _waf_alarm(self, name: str, web_acl: str, extra: dict[str, str]) -> None:
+        self.alarms.above(
+            name,
+            "Blocked-request spike: an attack or a rule blocking real customers",
+            Metric("AWS/WAFV2", "BlockedRequests", {"WebACL": web_acl, "Rule": "ALL", **extra}, "Sum"),
+            self.thresholds.waf_blocked_requests,
+            periods=1,
+            missing="notBreaching",
+        )
 
     # ------------------------------------------------------------------------------------------------ cost
     def _cost_guardrails(self) -> None:

@@ -119,3 +119,53 @@ def test_failover_definition_orders_promote_scale_dns_report() -> None:
     assert states["IsWriterAvailable"]["Default"] == "WaitForPromotion"
     tasks = [s for s in states.values() if s["Type"] == "Task" and "aws-sdk" in s["Resource"]]
     assert all(t["Catch"][0]["Next"] == "ReportFailure" for t in tasks)
+
+
+def test_every_fis_template_stops_on_the_customer_impact_alarm(platform: Platform) -> None:
+    for stage in STAGE_NAMES:
+        doc = platform.docs[f"{stage}-primary-dr"]
+        templates = {t["tags"]["Name"]: t for t in resources(doc, "aws_fis_experiment_template").values()}
+        assert set(templates) == {"database-failover", "pod-delete", "az-app-nodes"}
+        for name, template in templates.items():
+            (stop,) = template["stop_condition"]
+            assert stop["source"] == "aws:cloudwatch:alarm", name
+            assert f"{stage}-primary-observability" in stop["value"] and "composite_alarm" in stop["value"]
+        actions = {name: t["action"][0] for name, t in templates.items()}
+        assert actions["database-failover"]["action_id"] == "aws:rds:reboot-db-instances"
+        force = {p["key"]: p["value"] for p in actions["database-failover"]["parameter"]}["forceFailover"]
+        assert force == ("true" if platform.config.stages[stage].sizes.db_multi_az else "false")
+        assert actions["pod-delete"]["action_id"] == "aws:eks:pod-delete"
+        assert actions["az-app-nodes"]["action_id"] == "aws:ec2:stop-instances"
+        (target,) = templates["az-app-nodes"]["target"]
+        filters = {f["path"]: f["values"] for f in target["filter"]}
+        assert filters["Placement.AvailabilityZone"] == [platform.config.stages[stage].primary.azs[0]]
+        assert target["resource_tag"][0]["key"] == "eks:nodegroup-name"
+
+
+def test_the_fis_role_can_only_touch_the_writer_and_the_app_nodes(platform: Platform) -> None:
+    for stage in STAGE_NAMES:
+        doc = platform.docs[f"{stage}-primary-dr"]
+        documents = data_sources(doc, "aws_iam_policy_document")
+        (permissions,) = [d for k, d in documents.items() if k.startswith("drills_permissions")]
+        for statement in permissions["statement"]:
+            if statement["resources"] == ["*"]:
+                assert statement["actions"] == ["ec2:DescribeInstances"]
+            if "ec2:StopInstances" in statement["actions"]:
+                (condition,) = statement["condition"]
+                assert condition["variable"] == "aws:ResourceTag/eks:nodegroup-name"
+
+
+def test_failover_scales_the_standby_app_nodes_and_fails_the_primary_health_check(platform: Platform) -> None:
+    for stage in STAGE_NAMES:
+        doc = platform.docs[f"{stage}-secondary-dr"]
+        states = doc["locals"]["failover_definition"]["States"]
+        scaling = states["ScaleNodeGroup0"]["Parameters"]
+        size = platform.config.stages[stage].sizes.app_nodes
+        assert scaling["ScalingConfig"] == {
+            "MinSize": size.min_size,
+            "DesiredSize": size.desired_size,
+            "MaxSize": size.max_size,
+        }
+        assert f"{stage}-secondary-compute" in scaling["NodegroupName"]
+        check = states["FailPrimaryHealthCheck"]["Parameters"]
+        assert check["Inverted"] is True and f"{stage}-primary-edge" in check["HealthCheckId"]

@@ -5,10 +5,11 @@ guardrails."""
 from __future__ import annotations
 
 import json
+import re
 
 from peakshop_constructs.audit_trail import SECURITY_EVENTS
 from stacks.config import ROLES, STAGE_NAMES
-from stacks.workloads import QUEUES
+from stacks.workloads import QUEUES, WEB_SERVICES
 from tests.infra.synthesized import Platform, all_resources, ref_name, resources
 
 ALARM_TYPES = ("aws_cloudwatch_metric_alarm", "aws_cloudwatch_composite_alarm")
@@ -108,7 +109,7 @@ def test_one_multi_region_validated_encrypted_trail_per_stage(platform: Platform
             f["metric_transformation"]["name"] for f in resources(doc, "aws_cloudwatch_log_metric_filter").values()
         }
         assert filters == set(SECURITY_EVENTS)
-        alarmed = {a["metric_name"] for a in resources(doc, "aws_cloudwatch_metric_alarm").values()}
+        alarmed = {a.get("metric_name") for a in resources(doc, "aws_cloudwatch_metric_alarm").values()}
         assert filters <= alarmed
 
 
@@ -147,3 +148,35 @@ def test_a_dashboard_per_stage_and_region_shows_every_alarm(platform: Platform) 
 def test_trusted_advisor_event_pattern_is_valid_json(platform: Platform) -> None:
     for _stack, _key, rule in all_resources(platform.layer_docs("observability"), "aws_cloudwatch_event_rule"):
         assert json.loads(rule["event_pattern"])["source"] == ["aws.trustedadvisor"]
+
+
+def test_load_balancer_and_target_group_alarms_cover_every_web_service(platform: Platform) -> None:
+    for stack, doc in platform.layer_docs("observability").items():
+        stage = platform.config.stages[stack.split("-")[0]]
+        alarms = resources(doc, "aws_cloudwatch_metric_alarm").values()
+        by_metric: dict[str, list[dict]] = {}
+        for alarm in alarms:
+            by_metric.setdefault(alarm.get("metric_name", "math"), []).append(alarm)
+        latency = by_metric["TargetResponseTime"]
+        assert len(latency) == len(WEB_SERVICES) == len(by_metric["UnHealthyHostCount"]), stack
+        assert all(
+            a["extended_statistic"] == "p99" and a["threshold"] == stage.alarms.target_p99_ms / 1000 for a in latency
+        )
+        assert all("aws_lb_target_group" in a["dimensions"]["TargetGroup"] for a in latency)
+        (rate,) = [a for a in alarms if a["alarm_name"].endswith("-alb-5xx-rate")]
+        assert rate["threshold"] == stage.alarms.alb_5xx_percent
+        metrics = {q["metric"]["metric_name"] for q in rate["metric_query"] if "metric" in q}
+        assert metrics == {"HTTPCode_ELB_5XX_Count", "HTTPCode_Target_5XX_Count", "RequestCount"}
+        waf = by_metric["BlockedRequests"]
+        assert len(waf) == (2 if "-primary-" in stack else 1)
+
+
+def test_the_composite_customer_impact_alarm_watches_errors_and_latency(platform: Platform) -> None:
+    for stack, doc in platform.layer_docs("observability").items():
+        (composite,) = resources(doc, "aws_cloudwatch_composite_alarm").values()
+        names = {a["alarm_name"] for a in resources(doc, "aws_cloudwatch_metric_alarm").values()}
+        referenced = set(re.findall(r'ALARM\("([^"]+)"\)', composite["alarm_rule"]))
+        assert referenced <= names, stack  # every rule term is an alarm of this stack
+        assert any(n.endswith("-alb-5xx-rate") for n in referenced)
+        assert sum(n.endswith("-p99-latency") for n in referenced) == len(WEB_SERVICES)
+        assert any(n.endswith("-cloudfront-5xx-rate") for n in referenced) == ("-primary-" in stack)

@@ -113,6 +113,9 @@ from stacks.workloads import (
 ORIGIN_VERIFY_HEADER = "X-Peakshop-Origin-Verify"
 CONTROL_PLANE_LOGS = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
 ADDONS = ("vpc-cni", "kube-proxy", "coredns", "aws-ebs-csi-driver", "eks-pod-identity-agent")
+# Add-ons that call AWS run under their own IRSA role (not the node role), with the AWS managed policy.
+ADDON_ROLES = {"vpc-cni": "vpc-cni", "aws-ebs-csi-driver": "ebs-csi"}
+MANAGED_CONTROLLER_POLICIES = {"vpc-cni": "AmazonEKS_CNI_Policy", "ebs-csi": "service-role/AmazonEBSCSIDriverPolicy"}
 # TLS 1.3 and 1.2 with forward-secret AEAD ciphers only.
 ALB_SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-Res-2021-06"
 REGIONAL_RATE_LIMIT = 2000  # requests per client address per 5 minutes, behind the CloudFront limit
@@ -152,8 +155,15 @@ class ComputeStack(LayerStack):
         self.zone = DataAwsRoute53Zone(self, "zone", name=stage.domain, private_zone=False)
         self.logs_key = self._logs_key()
         self._cluster()
+        self._irsa_roles()
+        # The CNI comes before the nodes: they only become Ready once pod networking runs.
+        self.addons: dict[str, EksAddon] = {"vpc-cni": self._addon("vpc-cni")}
         self._node_groups()
-        self._addons_and_roles()
+        for addon in ADDONS:
+            if addon not in self.addons:
+                # CoreDNS and the CSI controller are Deployments: they need nodes to become ACTIVE.
+                needs_nodes = addon in {"coredns", "aws-ebs-csi-driver"}
+                self.addons[addon] = self._addon(addon, list(self.node_groups.values()) if needs_nodes else None)
         self._load_balancer(primary)
         self._registry()
         # What the deploy pipeline feeds the charts (TargetGroupBinding ARNs, the cluster, image repositories).
@@ -213,6 +223,18 @@ class ComputeStack(LayerStack):
         attachment = IamRolePolicyAttachment(
             self, "cluster-policy", role=cluster_role.name, policy_arn=self._managed_policy("AmazonEKSClusterPolicy")
         )
+        # The control plane wraps Secrets' data keys with the customer-managed key (envelope encryption).
+        key_use = policy_document(
+            self,
+            "cluster-secrets-key-use",
+            [
+                Statement(
+                    actions=["kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey", "kms:CreateGrant"],
+                    resources=[self.secrets_key.arn],
+                )
+            ],
+        )
+        key_policy = IamRolePolicy(self, "cluster-secrets-key-policy", role=cluster_role.id, policy=key_use.json)
         # Declared before the cluster so that retention and KMS apply from the first log line.
         log_group = CloudwatchLogGroup(
             self,
@@ -243,7 +265,7 @@ class ComputeStack(LayerStack):
             ),
             upgrade_policy=EksClusterUpgradePolicy(support_type="STANDARD"),
             deletion_protection=stage.sizes.deletion_protection,
-            depends_on=[attachment, log_group],
+            depends_on=[attachment, key_policy, log_group],
         )
         for index, role_name in enumerate(stage.eks_admin_roles):
             principal = f"{self.arn_prefix}:iam::{self.caller.account_id}:role/{role_name}"
@@ -276,7 +298,6 @@ class ComputeStack(LayerStack):
             IamRolePolicyAttachment(self, f"node-{name}", role=node_role.name, policy_arn=self._managed_policy(name))
             for name in (
                 "AmazonEKSWorkerNodePolicy",
-                "AmazonEKS_CNI_Policy",
                 "AmazonEC2ContainerRegistryPullOnly",
                 "AmazonSSMManagedInstanceCore",
             )
@@ -337,11 +358,11 @@ class ComputeStack(LayerStack):
                 taint=taints or None,
                 # Cluster Autoscaler owns the desired size between min and max.
                 lifecycle=TerraformResourceLifecycle(ignore_changes=["scaling_config[0].desired_size"]),
-                depends_on=attachments,
+                depends_on=[*attachments, self.addons["vpc-cni"]],
             )
 
     # ----------------------------------------------------------------------------------- add-ons, IRSA
-    def _addons_and_roles(self) -> None:
+    def _irsa_roles(self) -> None:
         self.policy_scope = PolicyScope(
             arn_prefix=self.arn_prefix,
             region=self.region.region,
@@ -363,7 +384,11 @@ class ComputeStack(LayerStack):
                 statements=workload_statements(self.policy_scope, workload),
             )
         for name, (namespace, account) in CONTROLLERS.items():
-            managed = (self._managed_policy("service-role/AmazonEBSCSIDriverPolicy"),) if name == "ebs-csi" else ()
+            managed = (
+                (self._managed_policy(MANAGED_CONTROLLER_POLICIES[name]),)
+                if name in MANAGED_CONTROLLER_POLICIES
+                else ()
+            )
             self.irsa_roles[name] = IrsaRole(
                 self,
                 f"irsa-{name}",
@@ -374,19 +399,19 @@ class ComputeStack(LayerStack):
                 statements=controller_statements(self.policy_scope, name),
                 managed_policy_arns=managed,
             )
-        self.addons: dict[str, EksAddon] = {}
-        for addon in ADDONS:
-            self.addons[addon] = EksAddon(
-                self,
-                f"addon-{addon}",
-                cluster_name=self.cluster.name,
-                addon_name=addon,
-                resolve_conflicts_on_create="OVERWRITE",
-                resolve_conflicts_on_update="OVERWRITE",
-                service_account_role_arn=self.irsa_roles["ebs-csi"].arn if addon == "aws-ebs-csi-driver" else None,
-                # CoreDNS and the CSI controller are Deployments: they need nodes to become ACTIVE.
-                depends_on=list(self.node_groups.values()) if addon in {"coredns", "aws-ebs-csi-driver"} else None,
-            )
+
+    def _addon(self, name: str, depends_on: list[EksNodeGroup] | None = None) -> EksAddon:
+        role = ADDON_ROLES.get(name)
+        return EksAddon(
+            self,
+            f"addon-{name}",
+            cluster_name=self.cluster.name,
+            addon_name=name,
+            resolve_conflicts_on_create="OVERWRITE",
+            resolve_conflicts_on_update="OVERWRITE",
+            service_account_role_arn=self.irsa_roles[role].arn if role else None,
+            depends_on=depends_on,
+        )
 
     # ------------------------------------------------------------------------------------ load balancer
     @property

@@ -17,6 +17,7 @@ CONTROLLERS: dict[str, tuple[str, str]] = {
     "keda": ("keda", "keda-operator"),
     "external-secrets": ("external-secrets", "external-secrets"),
     "ebs-csi": ("kube-system", "ebs-csi-controller-sa"),
+    "vpc-cni": ("kube-system", "aws-node"),
 }
 
 
@@ -227,4 +228,4 @@ def controller_statements(scope: PolicyScope, name: str) -> list[Statement]:
                 conditions=[_via(scope, "secretsmanager")],
             ),
         ]
-    return []  # ebs-csi: the AWS managed policy only
+    return []  # ebs-csi, vpc-cni: the AWS managed policy only

@@ -27,6 +27,8 @@ from constructs import Construct
 from peakshop_constructs.alarms import Alarms, Metric
 from peakshop_constructs.alerts import AlertsTopic
 from peakshop_constructs.audit_trail import AuditTrail, TrailSettings
+from peakshop_constructs.container_insights import METRIC_NAMESPACE as CONTAINER_INSIGHTS
+from peakshop_constructs.container_insights import ContainerInsights
 from peakshop_constructs.policy import Statement, assume_role_policy, policy_document
 from stacks.base import LayerStack
 from stacks.compute import ComputeStack
@@ -77,6 +79,7 @@ class ObservabilityStack(LayerStack):
         self._cache_alarms()
         self._queue_alarms()
         impact = self._load_balancer_alarms()
+        self._cluster_alarms()
         if edge is not None:
             impact += self._edge_alarms(edge)
         self.customer_impact = self.alarms.any_of(
@@ -215,6 +218,32 @@ class ObservabilityStack(LayerStack):
             impact.append(self.alarms.name(f"{name}-p99-latency"))
         self._waf_alarm("waf-alb-blocked", self.compute.web_acl.acl.name, {"Region": self.region.region})
         return impact
+
+    def _cluster_alarms(self) -> None:
+        """Container Insights for the cluster, and an alarm when it has fewer nodes than its groups' minimum."""
+        ContainerInsights(
+            self,
+            "container-insights",
+            cluster_name=self.compute.cluster.name,
+            static_cluster_name=self.compute.cluster_name,
+            prefix=self.prefix,
+            region=self.region.region,
+            partition=self.partition.partition,
+            account_id=self.caller.account_id,
+            account_root_arn=self.account_root_arn,
+            retention_days=self.log_retention,
+        )
+        sizes = self.stage.sizes
+        app = sizes.app_nodes if self.role == "primary" else sizes.secondary_app_nodes
+        minimum = sizes.system_nodes.min_size + app.min_size
+        self.alarms.above(
+            "eks-node-count",
+            f"The cluster runs fewer than its {minimum} minimum nodes (node group or AZ trouble)",
+            Metric(CONTAINER_INSIGHTS, "cluster_node_count", {"ClusterName": self.compute.cluster.name}, "Minimum"),
+            minimum,
+            below=True,
+            missing="breaching",
+        )
 
     def _edge_alarms(self, edge: EdgeStack) -> list[str]:
         """CloudFront and its web ACL publish their metrics in us-east-1 (the primary region by default)."""

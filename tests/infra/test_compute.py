@@ -71,8 +71,27 @@ def test_cluster_is_private_encrypted_logged_and_api_authenticated(platform: Pla
     admins = {e["principal_arn"].rsplit("/", 1)[-1] for e in resources(doc, "aws_eks_access_entry").values()}
     assert admins == set(platform.config.stages[stage].eks_admin_roles)
     assert len(resources(doc, "aws_iam_openid_connect_provider")) == 1
-    addons = {a["addon_name"] for a in resources(doc, "aws_eks_addon").values()}
-    assert addons >= {"vpc-cni", "coredns", "kube-proxy", "aws-ebs-csi-driver", "eks-pod-identity-agent"}
+    addons = {a["addon_name"]: a for a in resources(doc, "aws_eks_addon").values()}
+    assert set(addons) >= {"vpc-cni", "coredns", "kube-proxy", "aws-ebs-csi-driver", "eks-pod-identity-agent"}
+    # The add-ons that call AWS use their own IRSA roles; nodes do not carry the CNI policy.
+    assert "aws_iam_role.irsa-vpc-cni_role" in addons["vpc-cni"]["service_account_role_arn"]
+    assert "aws_iam_role.irsa-ebs-csi_role" in addons["aws-ebs-csi-driver"]["service_account_role_arn"]
+    node_policies = [
+        a["policy_arn"] for k, a in resources(doc, "aws_iam_role_policy_attachment").items() if k.startswith("node-")
+    ]
+    assert node_policies and not any(p.endswith("/AmazonEKS_CNI_Policy") for p in node_policies)
+    assert all("aws_eks_addon.addon-vpc-cni" in g["depends_on"] for g in resources(doc, "aws_eks_node_group").values())
+    # The cluster role may use the Secrets key, which is what envelope encryption needs.
+    cluster_role = ref_name(cluster["role_arn"])
+    key_statements = [
+        statement
+        for policy in resources(doc, "aws_iam_role_policy").values()
+        if ref_name(policy["role"]) == cluster_role
+        for statement in data_sources(doc, "aws_iam_policy_document")[ref_name(policy["policy"])]["statement"]
+    ]
+    (statement,) = key_statements
+    assert {"kms:Encrypt", "kms:Decrypt", "kms:CreateGrant"} <= set(statement["actions"])
+    assert statement["resources"] == [encryption["provider"]["key_arn"]]
 
 
 @pytest.mark.parametrize(("stage", "role"), COMPUTE)

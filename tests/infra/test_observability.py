@@ -180,3 +180,21 @@ def test_the_composite_customer_impact_alarm_watches_errors_and_latency(platform
         assert any(n.endswith("-alb-5xx-rate") for n in referenced)
         assert sum(n.endswith("-p99-latency") for n in referenced) == len(WEB_SERVICES)
         assert any(n.endswith("-cloudfront-5xx-rate") for n in referenced) == ("-primary-" in stack)
+
+
+def test_container_insights_runs_and_the_node_count_alarm_uses_the_groups_minimum(platform: Platform) -> None:
+    for stack, doc in platform.layer_docs("observability").items():
+        stage = platform.config.stages[stack.split("-")[0]]
+        (addon,) = resources(doc, "aws_eks_addon").values()
+        assert addon["addon_name"] == "amazon-cloudwatch-observability"
+        assert addon["pod_identity_association"][0]["service_account"] == "cloudwatch-agent"
+        groups = [g["name"] for g in resources(doc, "aws_cloudwatch_log_group").values()]
+        assert sum(g.startswith("/aws/containerinsights/") for g in groups) == 4, stack
+        (count,) = [
+            a
+            for a in resources(doc, "aws_cloudwatch_metric_alarm").values()
+            if a.get("metric_name") == "cluster_node_count"
+        ]
+        app = stage.sizes.app_nodes if "-primary-" in stack else stage.sizes.secondary_app_nodes
+        assert count["threshold"] == stage.sizes.system_nodes.min_size + app.min_size
+        assert count["comparison_operator"] == "LessThanThreshold"

@@ -220,6 +220,10 @@ class Database:
 
     def mark_reader_down(self, exc: BaseException) -> None:
         self._reader_down_until = time.monotonic() + self.reader_retry_after
+        if self.reader is not None:
+            # Its idle connections lead to the same failed server: drop them all, or each one would cost
+            # another READER_RETRY_AFTER_S once the replica is back.
+            self.reader.close()
         log.warning("reader unavailable, routing reads to the writer", extra={"error": str(exc)})
 
     def replica_lag(self) -> float | None:

@@ -181,6 +181,7 @@ def _markdown(
             f"Prod (primary + warm-standby secondary) at the baseline profile costs "
             f"**{_usd(target['monthly_usd'])}** per month: {verdict}."
         )
+        running = target["monthly_usd"]
         if changes:
             out += [
                 "",
@@ -189,7 +190,6 @@ def _markdown(
                 "warm standby), each re-priced from the synthesized stacks:",
                 "",
             ]
-            running = target["monthly_usd"]
             crows = []
             for c in changes:
                 running += c.monthly_delta_usd
@@ -197,33 +197,34 @@ def _markdown(
                     [f"`{c.field}`", f"{c.current} -> {c.proposed}", _usd(c.monthly_delta_usd), _usd(running), c.why]
                 )
             out += _table(["field", "change", "monthly delta", "prod after", "resilience"], crows)
-            commit = next((o for o in options if o.option.startswith("1-year")), None)
-            if commit and commit.basis_usd:
-                # The size changes only touch instance-hours, so the committed spend shrinks by their deltas.
-                discount = commit.monthly_delta_usd / commit.basis_usd
-                resized = commit.basis_usd + sum(c.monthly_delta_usd for c in changes)
+        commit = next((o for o in options if o.option.startswith("1-year")), None)
+        if commit and commit.basis_usd:
+            # The size changes only touch instance-hours, so the committed spend shrinks by their deltas.
+            discount = commit.monthly_delta_usd / commit.basis_usd
+            resized = commit.basis_usd + sum(c.monthly_delta_usd for c in changes)
+            after = f", or {_usd(-discount * resized)} after the size changes" if changes else ""
+            out += [
+                "",
+                f"{'Independently of sizes, a' if changes else 'A'} 1-year no-upfront Savings Plan / reserved "
+                f"instances on the steady "
+                f"instance spend saves {_usd(-commit.monthly_delta_usd)} at current sizes{after}: prod "
+                f"{_usd(running + discount * resized)} at committed prices.",
+            ]
+            best = running + discount * resized
+            if best > TARGET_USD:
+                trades = [
+                    o
+                    for o in options
+                    if o.monthly_delta_usd < 0
+                    and (o.topic in TRADE_TOPICS or o.option.startswith("standby region only"))
+                ]
+                listed = "; ".join(f"{o.option} ({_usd(o.monthly_delta_usd)})" for o in trades)
                 out += [
                     "",
-                    f"Independently of sizes, a 1-year no-upfront Savings Plan / reserved instances on the steady "
-                    f"instance spend saves {_usd(-commit.monthly_delta_usd)} at current sizes (prod "
-                    f"{_usd(target['monthly_usd'] + commit.monthly_delta_usd)} without touching the stacks), or "
-                    f"{_usd(-discount * resized)} after the size changes (prod {_usd(running + discount * resized)}).",
+                    f"That still leaves **{_usd(best - TARGET_USD)}** above the target. Closing the gap needs a "
+                    "change that trades some resilience or protection (deltas below are each against the "
+                    f"current stacks, not additive with the above): {listed}.",
                 ]
-                best = running + discount * resized
-                if best > TARGET_USD:
-                    trades = [
-                        o
-                        for o in options
-                        if o.monthly_delta_usd < 0
-                        and (o.topic in TRADE_TOPICS or o.option.startswith("standby region only"))
-                    ]
-                    listed = "; ".join(f"{o.option} ({_usd(o.monthly_delta_usd)})" for o in trades)
-                    out += [
-                        "",
-                        f"That still leaves **{_usd(best - TARGET_USD)}** above the target. Closing the gap needs a "
-                        "change that trades some resilience or protection (deltas below are each against the "
-                        f"current stacks, not additive with the above): {listed}.",
-                    ]
         out += ["", "## Cost per 1,000 orders (prod)", ""]
         out += _table(
             ["profile", "orders per month", "prod monthly", "per 1,000 orders"],

@@ -227,7 +227,7 @@ def _defaults() -> dict[str, Any]:
                 "queue_oldest_message_s": 1800,
                 "cloudfront_5xx_percent": 10,
             },
-            "monthly_budget_usd": 2000,
+            "monthly_budget_usd": 1500,
         },
         "staging": {
             "octet": 20,
@@ -248,19 +248,19 @@ def _defaults() -> dict[str, Any]:
                 "deletion_protection": False,
             },
             "alarms": {**_ALARMS, "alb_5xx_percent": 5, "target_p99_ms": 2000, "queue_oldest_message_s": 900},
-            "monthly_budget_usd": 4000,
+            "monthly_budget_usd": 2000,
         },
         "prod": {
             "octet": 30,
             "sizes": {
                 "nat_per_az": True,
-                "db_instance_class": "db.r6g.large",
+                "db_instance_class": "db.m7g.large",
                 "db_allocated_storage_gb": 100,
                 "db_max_storage_gb": 1000,
                 "db_multi_az": True,
                 "db_read_replicas": 2,
                 "db_backup_retention_days": 14,
-                "cache_node_type": "cache.r7g.large",
+                "cache_node_type": "cache.m7g.large",
                 "cache_nodes": 2,
                 "system_nodes": {**small, "min_size": 2, "desired_size": 2, "max_size": 3},
                 "app_nodes": {
@@ -279,7 +279,7 @@ def _defaults() -> dict[str, Any]:
                 "deletion_protection": True,
             },
             "alarms": _ALARMS,
-            "monthly_budget_usd": 30000,
+            "monthly_budget_usd": 5000,
         },
     }
     for name, spec in per_stage.items():

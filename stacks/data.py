@@ -3,7 +3,8 @@ cross-region replica of the primary writer), ElastiCache Redis, SQS queues with 
 with lifecycle tiering and cross-region replication.
 
 The secondary stack owns the cross-region wiring (replica DB, replica buckets, replication rules on the
-primary buckets through a primary-region provider alias), so references only flow primary -> secondary."""
+primary buckets and the application secrets with their replicas, through a primary-region provider alias),
+so references only flow primary -> secondary."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from cdktf_cdktf_provider_aws.elasticache_user_group import ElasticacheUserGroup
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
+from cdktf_cdktf_provider_aws.provider import AwsProvider
 from cdktf_cdktf_provider_aws.s3_bucket_replication_configuration import (
     S3BucketReplicationConfigurationA,
     S3BucketReplicationConfigurationRule,
@@ -33,6 +35,8 @@ from cdktf_cdktf_provider_aws.s3_bucket_replication_configuration import (
     S3BucketReplicationConfigurationRuleSourceSelectionCriteria,
     S3BucketReplicationConfigurationRuleSourceSelectionCriteriaSseKmsEncryptedObjects,
 )
+from cdktf_cdktf_provider_aws.secretsmanager_secret import SecretsmanagerSecret, SecretsmanagerSecretReplica
+from cdktf_cdktf_provider_aws.secretsmanager_secret_policy import SecretsmanagerSecretPolicy
 from constructs import Construct
 
 from peakshop_constructs.kms import SERVICE_KEY_ACTIONS, EncryptionKey
@@ -42,7 +46,7 @@ from peakshop_constructs.secure_bucket import SecureBucket
 from stacks.base import LayerStack
 from stacks.config import Role, StageConfig
 from stacks.network import NetworkStack
-from stacks.workloads import BUCKETS, QUEUES
+from stacks.workloads import BUCKETS, QUEUES, SECRETS, secret_name
 
 MYSQL_ENGINE_VERSION = "8.4"
 MYSQL_PARAMETER_FAMILY = "mysql8.4"
@@ -84,6 +88,11 @@ class DataStack(LayerStack):
             for name in QUEUES
         }
         self._buckets()
+        self.secrets: dict[str, SecretsmanagerSecret] = {}
+        if primary is not None:
+            primary_provider = self.aws_provider("aws-primary", primary.region.region, alias="primary")
+            self._replication(primary, primary_provider)
+            self._secrets(primary, primary_provider)
         for name, value in (
             ("writer_endpoint", self.writer.address),
             ("redis_endpoint", self.redis.primary_endpoint_address),
@@ -343,12 +352,9 @@ class DataStack(LayerStack):
         # The logs bucket is the access-log sink of every other bucket in this region (it does not log itself).
         logs = bucket("logs", log_sink=self.caller.account_id)
         self.buckets = {name: logs if name == "logs" else bucket(name, log_to=logs.name) for name in BUCKETS}
-        if self.primary is not None:
-            self._replication(self.primary)
 
-    def _replication(self, primary: DataStack) -> None:
+    def _replication(self, primary: DataStack, primary_provider: AwsProvider) -> None:
         """Cross-region replication of every primary bucket into its replica here."""
-        primary_provider = self.aws_provider("aws-primary", primary.region.region, alias="primary")
         sources = primary.buckets
         statements = [
             Statement(
@@ -408,3 +414,58 @@ class DataStack(LayerStack):
                     )
                 ],
             )
+
+    # ---------------------------------------------------------------------------------------------- secrets
+    def _secrets(self, primary: DataStack, primary_provider: AwsProvider) -> None:
+        """The application secrets (stacks/workloads.py SECRETS) in the primary region, each replicated here
+        under this region's `secrets` key, which the secondary cluster's roles may decrypt with. Created here
+        rather than in the primary stack because the replica key lives in this stack and references only flow
+        primary -> secondary. No secret version: the value never enters Terraform state; `python -m ops
+        secrets init` generates it."""
+        recovery_days = 30 if self.stage.name == "prod" else 7
+        for name in SECRETS:
+            secret = SecretsmanagerSecret(
+                self,
+                f"secret-{name}",
+                provider=primary_provider,
+                name=secret_name(self.stage.name, name),
+                description=f"Peakshop {self.stage.name} {name} (value set by `python -m ops secrets init`)",
+                kms_key_id=primary.keys["secrets"].arn,
+                recovery_window_in_days=recovery_days,
+                replica=[SecretsmanagerSecretReplica(region=self.region.region, kms_key_id=self.keys["secrets"].arn)],
+            )
+            document = policy_document(
+                self,
+                f"secret-{name}-policy-document",
+                [
+                    # In a secret's resource policy "*" is the secret itself.
+                    Statement(
+                        sid="DenyInsecureTransport",
+                        effect="Deny",
+                        actions=["secretsmanager:*"],
+                        resources=["*"],
+                        principals={"*": ["*"]},
+                        conditions=[("Bool", "aws:SecureTransport", ["false"])],
+                    ),
+                    Statement(
+                        sid="AccountOnly",
+                        effect="Deny",
+                        actions=["secretsmanager:*"],
+                        resources=["*"],
+                        principals={"*": ["*"]},
+                        conditions=[
+                            ("StringNotEquals", "aws:PrincipalAccount", [self.caller.account_id]),
+                            ("Bool", "aws:PrincipalIsAWSService", ["false"]),
+                        ],
+                    ),
+                ],
+            )
+            SecretsmanagerSecretPolicy(
+                self,
+                f"secret-{name}-policy",
+                provider=primary_provider,
+                secret_arn=secret.arn,
+                policy=document.json,
+                block_public_policy=True,
+            )
+            self.secrets[name] = secret

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from peakshop_constructs.policy import Statement
 from stacks.data import DataStack
-from stacks.workloads import Workload
+from stacks.workloads import SECRETS_PREFIX, Workload, secret_name
 
 # Kubernetes-side controllers with IRSA roles: name -> (namespace, service account).
 CONTROLLERS: dict[str, tuple[str, str]] = {
@@ -37,7 +37,7 @@ class PolicyScope:
 def _secret_arn(scope: PolicyScope, name: str) -> str:
     region, account = scope.region, scope.account
     # Secrets Manager appends a 6-character suffix to every secret ARN.
-    return f"{scope.arn_prefix}:secretsmanager:{region}:{account}:secret:peakshop/{scope.stage}/{name}-??????"
+    return f"{scope.arn_prefix}:secretsmanager:{region}:{account}:secret:{secret_name(scope.stage, name)}-??????"
 
 
 def _via(scope: PolicyScope, service: str) -> tuple[str, str, list[str]]:
@@ -131,7 +131,7 @@ def workload_statements(scope: PolicyScope, workload: Workload) -> list[Statemen
                 ],
             )
         )
-    if "redis" in workload.secrets:
+    if workload.redis:
         statements.append(
             Statement(
                 sid="ConnectToRedisAsAppUser",
@@ -219,7 +219,9 @@ def controller_statements(scope: PolicyScope, name: str) -> list[Statement]:
                     "secretsmanager:DescribeSecret",
                     "secretsmanager:ListSecretVersionIds",
                 ],
-                resources=[f"{scope.arn_prefix}:secretsmanager:{region}:{account}:secret:peakshop/{scope.stage}/*"],
+                resources=[
+                    f"{scope.arn_prefix}:secretsmanager:{region}:{account}:secret:{SECRETS_PREFIX}/{scope.stage}/*"
+                ],
             ),
             Statement(
                 sid="SecretEncryption",

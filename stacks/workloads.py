@@ -37,6 +37,24 @@ REGION_HEALTH_SERVICE = "catalog"
 QUEUES: tuple[str, ...] = ("orders", "notifications", "media", "privacy")
 BUCKETS: tuple[str, ...] = ("media", "storefront", "logs", "backups")
 
+# Application secrets in Secrets Manager (`peakshop/<stage>/<name>`, JSON objects): name -> the properties
+# the charts read. The data stack creates exactly these (without a value), `python -m ops secrets init`
+# generates the values, IRSA roles may read a workload's own ones. payments-provider holds the payment
+# provider's credentials, issued by the provider, so nothing generates it (the fake provider reads none).
+SECRETS_PREFIX = "peakshop"  # charts values app.secretsPrefix
+SECRETS: dict[str, tuple[str, ...]] = {
+    "db": ("username", "password"),
+    "catalog-admin": ("token",),
+    "orders-admin": ("token",),
+    "accounts-keys": ("signing_key", "pii_keys", "blind_index_key"),
+    "payments-provider": (),
+}
+
+
+def secret_name(stage: str, name: str) -> str:
+    """The Secrets Manager name of an application secret; the charts' ExternalSecrets use the same."""
+    return f"{SECRETS_PREFIX}/{stage}/{name}"
+
 
 @dataclass(frozen=True)
 class Workload:
@@ -45,7 +63,8 @@ class Workload:
     consumes: tuple[str, ...] = ()  # SQS queues it receives from
     produces: tuple[str, ...] = ()  # SQS queues it sends to
     bucket_prefixes: dict[str, tuple[str, ...]] = field(default_factory=dict)  # bucket -> key prefixes (rw)
-    secrets: tuple[str, ...] = ()  # Secrets Manager secrets it reads, by short name
+    secrets: tuple[str, ...] = ()  # Secrets Manager secrets it reads, by short name (keys of SECRETS)
+    redis: bool = False  # connects to ElastiCache as the app user (IAM authentication: no secret)
 
     @property
     def api_path(self) -> str:
@@ -53,11 +72,11 @@ class Workload:
 
 
 WORKLOADS: tuple[Workload, ...] = (
-    Workload("catalog", "web", bucket_prefixes={"media": ("products/",)}, secrets=("db", "redis", "catalog-admin")),
-    Workload("cart", "web", secrets=("db", "redis")),
-    Workload("accounts", "web", produces=("privacy",), secrets=("db", "redis", "accounts-keys")),
-    Workload("orders", "web", produces=("orders",), secrets=("db", "redis")),
-    Workload("payments", "web", secrets=("db", "payments-provider")),
+    Workload("catalog", "web", bucket_prefixes={"media": ("products/",)}, secrets=("db", "catalog-admin"), redis=True),
+    Workload("cart", "web", secrets=("db",), redis=True),
+    Workload("accounts", "web", produces=("privacy",), secrets=("db", "accounts-keys"), redis=True),
+    Workload("orders", "web", produces=("orders",), secrets=("db", "orders-admin"), redis=True),
+    Workload("payments", "web", secrets=("db", "payments-provider"), redis=True),
     Workload("outbox-relay", "worker", produces=("orders", "notifications"), secrets=("db",)),
     Workload(
         "orders-worker",
@@ -73,9 +92,13 @@ WORKLOADS: tuple[Workload, ...] = (
         "worker",
         consumes=("privacy",),
         produces=("notifications",),
-        secrets=("db", "redis", "accounts-keys"),
+        secrets=("db", "accounts-keys"),
+        redis=True,
     ),
 )
+# Every secret a workload reads is declared, and every declared one is read by some workload.
+if {s for w in WORKLOADS for s in w.secrets} != set(SECRETS):  # pragma: no cover - edit-time guard
+    raise ValueError("Workload.secrets and SECRETS must name the same secrets")
 
 WEB_SERVICES: tuple[Workload, ...] = tuple(w for w in WORKLOADS if w.kind == "web")
 

@@ -9,7 +9,7 @@ import json
 import sys
 from collections.abc import Sequence
 
-from ops import cache, dbfailover, fis, queues, region, status
+from ops import appsecrets, cache, dbfailover, fis, queues, region, status
 from ops.aws import Aws
 from ops.names import StageNames, for_stage
 from ops.runbook import Runbook
@@ -73,6 +73,14 @@ def build_parser() -> argparse.ArgumentParser:
     flush.add_argument("--redis-url", help="connect here instead of the replication group's endpoint")
     _common(flush, role=True)
 
+    secrets_cmd = commands.add_parser("secrets", help="application secrets in Secrets Manager")
+    secrets_cmds = secrets_cmd.add_subparsers(dest="action", required=True, metavar="action")
+    init = secrets_cmds.add_parser(
+        "init", help="generate the value of every declared secret that has none (existing values are kept)"
+    )
+    init.add_argument("--region", help="where the secrets' primary copies live (default: the stage's primary region)")
+    _common(init)
+
     status_cmd = commands.add_parser("status", help="writer/reader endpoints, replica lag, queue depths")
     status_cmd.add_argument("--stage", required=True, choices=STAGE_NAMES)
     status_cmd.add_argument("--role", choices=ROLES, help="one region only (default: both)")
@@ -135,4 +143,7 @@ def _run(args: argparse.Namespace, aws: Aws, names: StageNames) -> int:
     elif args.command == "cache":
         target["prefix"] = args.prefix
         cache.flush(aws, names.region(args.role), book, args.prefix, args.redis_url)
+    elif args.command == "secrets":
+        target["region"] = args.region or names.primary.region
+        appsecrets.init(aws, names.stage, target["region"], book)
     return book.emit()

@@ -20,6 +20,7 @@ from apps.localdeps.moto_server import MotoServer
 from apps.localdeps.process import MissingBinaryError
 from apps.localdeps.redis_server import RedisServer
 from ops.names import StageNames, for_stage
+from stacks.workloads import SECRETS, secret_name
 from tests.ops.throttle_proxy import ThrottleProxy
 
 REPO = Path(__file__).resolve().parents[2]
@@ -166,6 +167,22 @@ class World:
             ]
             urls[f"{name}-dlq"] = dlq
         return urls
+
+    def app_secrets(self, skip: tuple[str, ...] = ()) -> dict[str, str]:
+        """The application secrets as the data stack declares them: KMS key, replica under the secondary
+        region's key, no value. Returns name -> ARN."""
+        replica_key = self.client("kms", "secondary").create_key(Description="secrets")["KeyMetadata"]["Arn"]
+        key = self.client("kms").create_key(Description="secrets")["KeyMetadata"]["Arn"]
+        arns = {}
+        for short in SECRETS:
+            if short in skip:
+                continue
+            arns[short] = self.client("secretsmanager").create_secret(
+                Name=secret_name(self.names.stage, short),
+                KmsKeyId=key,
+                AddReplicaRegions=[{"Region": self.names.secondary.region, "KmsKeyId": replica_key}],
+            )["ARN"]
+        return arns
 
 
 def _creds() -> dict[str, str]:

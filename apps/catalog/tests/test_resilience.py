@@ -42,8 +42,10 @@ def test_reader_down_reads_come_from_the_writer(
     healthy_deps.wait_replica_caught_up()
     replica_before = route_count(catalog_app, "reader", "replica")
     deadline = time.monotonic() + 30  # READER_RETRY_AFTER_S (5 s), then the lag probe must see a healthy replica
+    attempt = 0
     while route_count(catalog_app, "reader", "replica") == replica_before and time.monotonic() < deadline:
-        assert api.get("/api/catalog/products?q=back-on-replica").status_code == 200
+        attempt += 1  # a new query each time: a repeated one would be served from the cache, never the database
+        assert api.get(f"/api/catalog/products?q=back-on-replica-{attempt}").status_code == 200
         time.sleep(0.2)
     assert route_count(catalog_app, "reader", "replica") > replica_before
 

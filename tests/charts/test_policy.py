@@ -19,18 +19,16 @@ from stacks.workloads import (
     NAMESPACE,
     PRESTOP_SLEEP_S,
     READINESS_PATH,
+    SECRETS,
     WEB_SERVICES,
     WORKLOADS,
     irsa_role_name,
+    secret_name,
 )
 from tests.charts.conftest import TARGETS, Docs, of_kind, pod_specs
 from tests.charts.render import Target, terraform, terraform_data, terraform_outputs
 
 WEB = {w.name for w in WEB_SERVICES}
-# Secrets a workload needs but stacks/workloads.py does not declare for it (so its IRSA role may not read
-# them; External Secrets still syncs them with its own role). apps/orders requires ADMIN_TOKEN; add
-# "orders-admin" to the orders Workload's secrets, then empty this (the test fails until both agree).
-UNDECLARED_SECRETS: dict[str, set[str]] = {"orders": {"orders-admin"}}
 BY_NAME = {w.name: w for w in WORKLOADS}
 IDS = [f"{t.stage}-{t.role}" for t in TARGETS]
 
@@ -182,12 +180,19 @@ def test_images_come_from_the_stage_repositories(docs: Docs, target: Target) -> 
 
 
 def test_secrets_come_only_from_the_stage_and_the_workloads_declared_secrets(docs: Docs, target: Target) -> None:
+    """Every remote key is one of the workload's own declared secrets (so its IRSA role may read it too) and
+    every property is one the secret holds (stacks/workloads.py SECRETS, what `ops secrets init` writes)."""
+    used: set[str] = set()
     for name, secret in of_kind(docs, "ExternalSecret").items():
         workload = BY_NAME[secret["metadata"]["labels"]["app.kubernetes.io/name"]]
-        keys = {d["remoteRef"]["key"] for d in secret["spec"]["data"]}
-        allowed = {f"peakshop/{target.stage}/{s}" for s in workload.secrets}
-        known_gap = {f"peakshop/{target.stage}/{s}" for s in UNDECLARED_SECRETS.get(name, set())}
-        assert keys - allowed == known_gap, f"{name}: undeclared {keys - allowed}, documented {known_gap}"
+        owned = {secret_name(target.stage, s): s for s in workload.secrets}
+        for item in secret["spec"]["data"]:
+            key, prop = item["remoteRef"]["key"], item["remoteRef"]["property"]
+            assert key in owned, f"{name}: {key} is not among its declared secrets {sorted(owned)}"
+            assert prop in SECRETS[owned[key]], f"{name}: {key} has no property {prop!r}"
+            used.add(owned[key])
+    # Only the payment provider's secret (no real provider yet) is declared without a chart reading it.
+    assert set(SECRETS) - used == {"payments-provider"}
 
 
 def test_the_secret_store_reads_only_what_the_external_secrets_role_may_read(docs: Docs, target: Target) -> None:

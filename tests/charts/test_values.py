@@ -36,7 +36,8 @@ def test_values_list_exactly_the_workloads_with_their_kinds_and_queues() -> None
         assert tuple(v.get("produces", ())) == w.produces, name
         assert ((v["consumes"],) if "consumes" in v else ()) == w.consumes, name
         assert bool(v.get("database")) == ("db" in w.secrets), f"{name}: a database iff it reads the db secret"
-        assert {s["secret"] for s in v.get("secretEnv", {}).values()} <= set(w.secrets) | {"orders-admin"}, name
+        assert {s["secret"] for s in v.get("secretEnv", {}).values()} <= set(w.secrets), name
+        assert bool(v.get("redis")) == w.redis, f"{name}: REDIS_URL iff its role may connect to Redis"
 
 
 def test_port_paths_and_shutdown_timings_are_the_workload_constants() -> None:

@@ -235,11 +235,13 @@ class Database:
             return self._lag  # another thread is measuring; use the last value
         try:
             self._lag_checked = now
-            rows = self._run(self.reader, "SHOW SLAVE STATUS", None)
+            # SHOW REPLICA STATUS: MySQL 8.4 (RDS) removed the SLAVE spelling; MariaDB >= 10.5 knows both. MySQL
+            # names the column after the source, MariaDB after the master.
+            rows = self._run(self.reader, "SHOW REPLICA STATUS", None)
             if not rows:
                 self._lag = 0.0  # the reader endpoint is not a replica (e.g. points at the writer)
             else:
-                behind = rows[0].get("Seconds_Behind_Master")
+                behind = rows[0].get("Seconds_Behind_Source", rows[0].get("Seconds_Behind_Master"))
                 self._lag = None if behind is None else float(behind)
         except Exception as exc:
             if not is_connection_error(exc):

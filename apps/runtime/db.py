@@ -194,7 +194,8 @@ class Database:
                 raise
             self._writer_down_until = time.monotonic() + self.reader_retry_after
             self.metrics.count_route("reader", "writer_down")
-            return self._run(self.reader, sql, args)
+            # A promotion moves the endpoints and cuts their connections: retry the reader like the writer.
+            return self._with_retries(lambda: self._run(self.reader, sql, args))
 
     def query_one(self, sql: str, args: Any = None, *, fresh: bool = False) -> dict[str, Any] | None:
         rows = self.query(sql, args, fresh=fresh)

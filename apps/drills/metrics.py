@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-from apps.drills.loadgen import Checkout, Outcome
+from apps.drills.loadgen import Outcome
 
 SYNC_WRITE = (200, 201)
 WRITE_STALL_S = 2.0
@@ -25,21 +25,30 @@ def latency_ms(outcomes: list[Outcome], start: float, end: float) -> tuple[float
     return round(percentile(during, 0.50), 1), round(percentile(during, 0.99), 1)
 
 
-def healthy_write(c: Checkout) -> bool:
-    """Written synchronously without stalling: a checkout held for seconds while the database endpoint has
-    nowhere to go is not a working write, even if it completes in the end."""
-    return c.status in SYNC_WRITE and c.ended - c.started <= WRITE_STALL_S
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
-def rto_s(checkouts: list[Checkout], fault_start: float) -> float | None:
-    """Seconds from the fault until checkouts are written synchronously again and stay so: 0.0 if writes
-    never degraded (errors, 202 deferrals, stalls), None if they had not recovered when the load stopped."""
-    after = sorted((c for c in checkouts if c.ended >= fault_start), key=lambda c: c.started)
-    bad = [c for c in after if not healthy_write(c)]
+def is_write(o: Outcome) -> bool:
+    return o.name.split(" ", 1)[0] in WRITE_METHODS
+
+
+def healthy_write(o: Outcome) -> bool:
+    """Written synchronously at the first attempt without stalling: a write that needed the retry policy, was
+    deferred (202) or was held for seconds while the database endpoint had nowhere to go is not a working
+    write, even if it completes in the end."""
+    return o.raw_errors == 0 and o.status in SYNC_WRITE and o.ended - o.started <= WRITE_STALL_S
+
+
+def rto_s(outcomes: list[Outcome], fault_start: float) -> float | None:
+    """Seconds from the fault until every kind of write (new cart, cart item, checkout) succeeds again and keeps
+    succeeding: 0.0 if writes never degraded, None if they had not recovered when the load stopped. Counting
+    cart writes too matters: a shopper whose cart cannot be created never reaches the checkout."""
+    after = sorted((o for o in outcomes if is_write(o) and o.ended >= fault_start), key=lambda o: o.started)
+    bad = [o for o in after if not healthy_write(o)]
     if not bad:
         return 0.0
-    last_bad_start = max(c.started for c in bad)
-    good = [c.ended for c in after if healthy_write(c) and c.started > last_bad_start]
+    last_bad_start = max(o.started for o in bad)
+    good = [o.ended for o in after if healthy_write(o) and o.started > last_bad_start]
     if not good:
         return None
     return round(min(good) - fault_start, 2)

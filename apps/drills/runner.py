@@ -116,7 +116,7 @@ def run_scenario(name: str, p: Platform, auditor: Auditor, window_s: float, rate
         "raw_errors": sum(o.raw_errors for o in stats.outcomes),
         "p50_ms": p50,
         "p99_ms": p99,
-        "rto_s": rto_s(stats.checkouts, window.started),
+        "rto_s": rto_s(stats.outcomes, window.started),
         "lost": audit.lost,
         "duplicated": audit.duplicated,
         "oversold": audit.oversold,

@@ -101,6 +101,32 @@ def test_synth_refuses_a_broken_config_with_a_message_and_exit_2(tmp_path: Path)
     assert not outdir.exists()
 
 
+def test_a_one_stage_synth_writes_hcl_and_prints_only_the_summary(tmp_path: Path, hcl_outdir: Path) -> None:
+    """`make synth` must finish without warnings or banners (Node deprecations from the jsii kernel included)."""
+    outdir = tmp_path / "out"
+    result = subprocess.run(
+        [sys.executable, "main.py"],
+        cwd=ROOT,
+        env={
+            "PATH": f"{ROOT / '.tools' / 'bin'}:/usr/bin:/bin",
+            "STAGE": "dev",
+            "SYNTH_HCL_OUTPUT": "true",
+            "CDKTF_OUTDIR": str(outdir),
+        },
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    lines = result.stdout.strip().splitlines()
+    assert lines[0].split() == ["stack", "resources"]
+    written = sorted(p.parent.name for p in outdir.glob("stacks/*/cdk.tf"))
+    assert written == sorted(line.split()[0] for line in lines[1:-1])
+    assert written == sorted(p.name for p in (hcl_outdir / "stacks").iterdir() if p.name.startswith("dev-"))
+    assert lines[-1].startswith(f"{len(written)} stacks, ")
+
+
 @pytest.mark.parametrize(
     ("override", "message"),
     [

@@ -1,8 +1,11 @@
-"""The image build pieces the charts rely on: the shared Dockerfile's shape, the locked requirements it
-installs, and the secrets entry point every pod runs (real processes, real files)."""
+"""The image build pieces the charts rely on: the shared Dockerfile's shape, each package's thin Dockerfile on
+its base, the locked requirements it installs (and that they cover every import of the shipped code), and the
+secrets entry point every pod runs (real processes, real files). No Docker engine here: static checks."""
 
 from __future__ import annotations
 
+import ast
+import importlib
 import json
 import os
 import re
@@ -12,11 +15,15 @@ from pathlib import Path
 
 import pytest
 
+from stacks.workloads import APP_PORT, WORKLOADS
 from tests.charts.render import CHARTS, ROOT
 
 DOCKERFILE = CHARTS / "images" / "Dockerfile"
 LOCK_REQUIREMENTS = CHARTS / "images" / "lock_requirements.py"
 SECRETS_ENV = CHARTS / "peakshop" / "files" / "secrets_env.py"
+# The apps/ package of each workload, as the chart's `peakshop-lib.package` maps them: workers share one.
+PACKAGES = sorted({w.name if w.kind == "web" else "workers" for w in WORKLOADS})
+WEB = {w.name for w in WORKLOADS if w.kind == "web"}
 
 
 def instructions(path: Path) -> list[tuple[str, str]]:
@@ -47,6 +54,85 @@ def test_dockerfile_pins_its_base_once_and_runs_as_non_root_without_build_tools(
         assert users and users[-1].split(":")[0] == "10001", final
         runs = " ".join(arg for op, arg in stages[final] if op == "RUN")
         assert not re.search(r"\b(apt-get|pip|gcc|build-essential)\b", runs), f"{final}: no build tools"
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_each_package_has_a_thin_dockerfile_on_the_shared_base(package: str) -> None:
+    """One service = one folder with its Dockerfile: the shared base (tagged, never `latest`) plus the package,
+    non-root, with the chart's default entry point for that kind."""
+    steps = instructions(ROOT / "apps" / package / "Dockerfile")
+    (base,) = [arg for op, arg in steps if op == "FROM"]
+    assert re.fullmatch(r"peakshop/base:[\w.-]+", base) and not base.endswith(":latest")
+    assert not any(op in ("COPY", "ADD", "RUN") for op, _ in steps), "the base ships the code and the packages"
+    assert [arg for op, arg in steps if op == "USER"] == ["10001:10001"]
+    (cmd,) = [json.loads(arg) for op, arg in steps if op == "CMD"]
+    if package in WEB:
+        assert cmd == ["gunicorn", "--config", "apps/runtime/gunicorn_conf.py", f"apps.{package}.wsgi:app"]
+        assert ("EXPOSE", str(APP_PORT)) in steps
+        importlib.import_module(f"apps.{package}.app")
+    else:
+        assert cmd[:3] == ["python", "-m", "apps.workers"] and cmd[3] in {w.name for w in WORKLOADS}
+
+
+def third_party_imports(paths: list[Path]) -> set[str]:
+    found: set[str] = set()
+    for path in paths:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                found |= {a.name.split(".")[0] for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                found.add(node.module.split(".")[0])
+    return {m for m in found - {"apps", "stacks", "__future__"} if m not in sys.stdlib_module_names}
+
+
+def shipped_packages() -> set[str]:
+    """The apps/ packages the build context sends (.dockerignore: deny all, then allow)."""
+    allowed = [line[1:] for line in (ROOT / ".dockerignore").read_text().splitlines() if line.startswith("!")]
+    return {a.split("/")[1] for a in allowed if a.startswith("apps/") and a.count("/") == 1 and "." not in a}
+
+
+def app_imports(paths: list[Path]) -> set[str]:
+    found: set[str] = set()
+    for path in paths:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("apps."):
+                found.add(node.module.split(".")[1])
+            elif isinstance(node, ast.Import):
+                found |= {a.name.split(".")[1] for a in node.names if a.name.startswith("apps.")}
+    return found
+
+
+def shipped_files(package: str) -> list[Path]:
+    excluded = {ROOT / "apps" / "workers" / "localenv.py"}  # local tooling, kept out by .dockerignore
+    return [p for p in (ROOT / "apps" / package).rglob("*.py") if "tests" not in p.parts and p not in excluded]
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_every_app_package_the_shipped_code_imports_is_in_the_image(package: str) -> None:
+    """orders imports apps.workers, the workers import orders, payments and cart: a service image that carried
+    only its own folder would crash at import in the cluster and nowhere else."""
+    shipped = shipped_packages()
+    assert package in shipped and "runtime" in shipped
+    todo, seen = [package], set()
+    while todo:
+        current = todo.pop()
+        seen.add(current)
+        imported = app_imports(shipped_files(current))
+        assert imported <= shipped, f"apps/{current} imports {sorted(imported - shipped)}, not in the image"
+        todo += sorted(imported - seen)
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_shipped_code_imports_only_what_the_image_installs(package: str) -> None:
+    """The image installs the lock file's `default` packages only: a service importing a dev package (or one
+    missing from the Pipfile) would crash at start in the cluster and nowhere else."""
+    from importlib import metadata
+
+    installed = {name.lower().replace("_", "-") for name in json.loads((ROOT / "Pipfile.lock").read_text())["default"]}
+    providers = metadata.packages_distributions()
+    for module in third_party_imports(shipped_files("runtime") + shipped_files(package)):
+        dists = {d.lower().replace("_", "-") for d in providers.get(module, [])}
+        assert dists & installed, f"apps/{package} imports {module}, which the image does not install"
 
 
 def test_lock_requirements_pins_every_runtime_package_with_hashes() -> None:

@@ -18,6 +18,7 @@ from typing import Any
 
 import redis
 
+from apps.runtime import redis_iam
 from apps.runtime.metrics import Metrics
 
 log = logging.getLogger("peakshop.cache")
@@ -41,10 +42,9 @@ class Cache:
         lock_wait_s: float = 0.2,
         local_ttl_s: float = 0.0,
         bypass_local: Callable[[], bool] = lambda: False,
+        iam_group: str = "",
     ) -> None:
-        self.client = redis.Redis.from_url(
-            url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s, health_check_interval=0
-        )
+        self.client = redis_iam.connect(url, timeout_s, iam_group)
         self.prefix = f"{service}:v{format_version}"
         self.metrics = metrics
         self.ttl_s = ttl_s

@@ -146,6 +146,7 @@ COMMON_SETTINGS: tuple[Setting, ...] = (
     Setting("READ_YOUR_WRITES_S", number(0, 3600), "5", "After a write, that client's reads use the writer"),
     Setting("READER_RETRY_AFTER_S", number(0.1, 600), "5", "After a reader failure, skip the reader this long"),
     Setting("REDIS_URL", redis_url, None, "Cache endpoint (ElastiCache), redis:// or rediss://"),
+    Setting("REDIS_IAM_GROUP", text(), "", "ElastiCache replication group: AUTH as the URL's user with IAM tokens"),
     Setting("REDIS_TIMEOUT_S", number(0.01, 10), "0.25", "Redis socket timeout; beyond it the cache is bypassed"),
     Setting("REDIS_RETRY_AFTER_S", number(0.1, 600), "1", "After a Redis failure, bypass the cache this long"),
     Setting("CACHE_TTL_S", integer(1, 86400), "300", "Base cache TTL (jittered +-10%)"),

@@ -66,6 +66,7 @@ def create_service_app(
         settings.redis_retry_after_s,
         local_ttl_s=settings.local_cache_ttl_s,
         bypass_local=consistency.wrote_recently,
+        iam_group=settings.redis_iam_group,
     )
     doc = yaml.safe_load(openapi_path.read_text())
     service = Service(name, settings, metrics, db, cache, doc, SchemaValidators(doc))

@@ -41,6 +41,7 @@ EXTRA_SETTINGS: dict[str, tuple[Setting, ...]] = {
         *DB_SETTINGS,
         Setting("CART_DB_URL", mysql_url, None, "Cart database (the account's cart is deleted)", True),
         Setting("REDIS_URL", redis_url, None, "Cache holding cart views (the erased cart's entry is removed)"),
+        Setting("REDIS_IAM_GROUP", text(), "", "ElastiCache replication group: AUTH as the URL's user with IAM tokens"),
     ),
 }
 TASK_MODULES = {

@@ -57,7 +57,9 @@ class WorkerContext:
     @cached_property
     def cart_cache(self) -> Cache:
         """Cart's cache, addressed with cart's service prefix so its keys are the ones cart reads."""
-        return Cache(self.settings.redis_url, "cart", self.runtime_metrics, 60, 0.5, 1.0)
+        return Cache(
+            self.settings.redis_url, "cart", self.runtime_metrics, 60, 0.5, 1.0, iam_group=self.settings.redis_iam_group
+        )
 
     @cached_property
     def ledger(self) -> Ledger:

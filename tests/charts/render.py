@@ -158,6 +158,7 @@ def pipeline_values(target: Target) -> dict[str, Any]:
             "dbReaderHost": f"{target.prefix}-db-ro.example.{region}.rds.amazonaws.com",
             "redisHost": f"master.{target.prefix}-redis.example.{region}.cache.amazonaws.com",
             "redisUser": f"{target.prefix}-app",
+            "redisGroup": f"{target.prefix}-redis",
             "mediaBucket": f"{target.prefix}-media",
             "cdnBaseUrl": f"https://media.{target.stage}.peakshop.example.com",
             "rdsCaBundle": "-----BEGIN CERTIFICATE-----\n(set by the pipeline)\n-----END CERTIFICATE-----",

@@ -21,6 +21,7 @@ automountServiceAccountToken: false
 {{- end }}
 {{- if .w.redis }}
 {{- $_ := set $env (printf "%sREDIS_URL" $prefix) (printf "rediss://%s@%s:6379/0" $v.pipeline.redisUser $v.pipeline.redisHost) -}}
+{{- $_ := set $env (printf "%sREDIS_IAM_GROUP" $prefix) $v.pipeline.redisGroup -}}
 {{- end }}
 {{- if eq .w.kind "worker" }}
 {{- $queues := .w.produces | default list -}}

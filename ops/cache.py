@@ -8,26 +8,21 @@ from __future__ import annotations
 from typing import Any
 
 import redis
-from botocore.auth import SigV4QueryAuth
-from botocore.awsrequest import AWSRequest
 
+from apps.runtime.redis_iam import IamAuthError, IamCredentials
 from ops.aws import Aws
 from ops.names import RegionNames
 from ops.runbook import Planned, Precondition, Runbook, check_first, run_plan
 
-TOKEN_SECONDS = 900
 BATCH = 500
 
 
 def iam_auth_token(aws: Aws, region: RegionNames) -> str:
-    """The ElastiCache IAM auth token: a SigV4-presigned `connect` request for the RBAC user."""
-    credentials = aws.session().get_credentials()
-    if credentials is None:
-        raise Precondition("no AWS credentials to sign the ElastiCache IAM auth token")
-    url = f"http://{region.redis_group}/?Action=connect&User={region.redis_user}"
-    request = AWSRequest(method="GET", url=url)
-    SigV4QueryAuth(credentials.get_frozen_credentials(), "elasticache", region.region, TOKEN_SECONDS).add_auth(request)
-    return str(request.url).removeprefix("http://")
+    """The ElastiCache IAM auth token for the RBAC user, signed as the services sign theirs."""
+    try:
+        return IamCredentials(region.redis_user, region.redis_group, aws.session(), region=region.region).token()
+    except IamAuthError as exc:
+        raise Precondition(str(exc)) from None
 
 
 def escape_glob(text: str) -> str:

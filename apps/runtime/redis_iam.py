@@ -33,11 +33,12 @@ class IamCredentials(CredentialProvider):
         replication_group_id: str,
         session: boto3.Session | None = None,
         clock: Callable[[], float] = time.monotonic,
+        region: str | None = None,
     ) -> None:
         self.user_id = user_id
         self.group = replication_group_id
         self.session = session or boto3.Session()
-        self.region = self.session.region_name
+        self.region = region or self.session.region_name
         if not self.region:
             raise IamAuthError("ElastiCache IAM authentication needs a region (AWS_REGION)")
         self.clock = clock

@@ -10,6 +10,7 @@ from flask import Response, g, has_request_context, request
 
 COOKIE = "peakshop_rw"
 HEADER = "X-Peakshop-Read-Your-Writes"
+_HEADER_KEY = "HTTP_" + HEADER.upper().replace("-", "_")  # its WSGI environ key
 
 
 def mark_wrote() -> None:
@@ -22,9 +23,10 @@ def wrote_recently() -> bool:
         return False
     if getattr(g, "peakshop_wrote", False):
         return True
-    if request.headers.get(HEADER) == "1":
+    environ = request.environ  # runs on every cached read: plain environ lookups, not the Headers wrapper
+    if environ.get(_HEADER_KEY) == "1":
         return True
-    if COOKIE not in request.headers.get("Cookie", ""):  # skip cookie parsing on the common path
+    if COOKIE not in environ.get("HTTP_COOKIE", ""):  # skip cookie parsing on the common path
         return False
     until = request.cookies.get(COOKIE, "")
     return until.isdigit() and int(until) > time.time()

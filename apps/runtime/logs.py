@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import g, has_request_context
 
+_encode = json.JSONEncoder(default=str).encode  # json.dumps(default=...) builds a new encoder per call
 _RESERVED = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 
 
@@ -36,16 +37,17 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "msg": record.getMessage(),
         }
-        if has_request_context():
+        fields = record.__dict__
+        if "request_id" not in fields and has_request_context():  # the access log passes it in (no proxy lookup)
             rid = getattr(g, "request_id", None)
             if rid:
                 entry["request_id"] = rid
-        for key, value in record.__dict__.items():
+        for key, value in fields.items():
             if key not in _RESERVED and key[0] != "_":
                 entry[key] = value
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str)
+        return _encode(entry)
 
 
 def configure(service: str, level: str) -> None:

@@ -4,6 +4,7 @@ workers are aggregated at /metrics; each app gets its own registry so tests can 
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
@@ -41,12 +42,21 @@ class Metrics:
             registry=r,
             multiprocess_mode="max",
         )
+        # labels() is a locked lookup that re-validates every value; these run on every request, so keep the children
+        self._cache_children: dict[str, Any] = {}
+        self._route_children: dict[tuple[str, str], Any] = {}
 
     def count_route(self, target: str, reason: str) -> None:
-        self.db_route.labels(self.service, target, reason).inc()
+        child = self._route_children.get((target, reason))
+        if child is None:
+            child = self._route_children[(target, reason)] = self.db_route.labels(self.service, target, reason)
+        child.inc()
 
     def count_cache(self, result: str) -> None:
-        self.cache.labels(self.service, result).inc()
+        child = self._cache_children.get(result)
+        if child is None:
+            child = self._cache_children[result] = self.cache.labels(self.service, result)
+        child.inc()
 
     def exposition(self) -> bytes:
         if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import uuid
 
 from flask import Flask
 
@@ -28,6 +29,7 @@ def test_request_id_is_propagated_into_header_and_logs(api: ContractClient):
         access.setLevel(old_level)
     assert resp.headers["X-Request-ID"] == "edge-7f3a.1" and resp.get_json()["request_id"] == "edge-7f3a.1"
     assert "script" not in bad.headers["X-Request-ID"] and len(bad.headers["X-Request-ID"]) == 32
+    assert uuid.UUID(bad.headers["X-Request-ID"]).version == 4  # a generated ID is a well-formed UUID4
     lines = [json.loads(line) for line in buf.getvalue().splitlines()]
     mine = [entry for entry in lines if entry.get("request_id") == "edge-7f3a.1"]
     assert mine and mine[0]["status"] == 404 and mine[0]["route"] == "/api/catalog/products/<int:product_id>"

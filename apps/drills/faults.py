@@ -5,6 +5,7 @@ its endpoint DNS names); the MariaDB root sockets promote and re-point replicas 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -14,6 +15,7 @@ import xmlrpc.client
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 import psutil
 
@@ -34,20 +36,14 @@ class Window:
     notes: str = ""
 
 
-class Platform:
-    """Handles on the running platform the faults act on."""
+class Programs:
+    """Crash, stop and start supervisord programs over its XML-RPC proxy (`supervisor` namespace)."""
 
-    def __init__(self, s: LocalSettings) -> None:
-        self.s = s
-        self.sup = control.Supervisor(s)
-        if not self.sup.running():
-            raise SystemExit("drill: the local platform is not running; start it with `make up`")
-        self.store = SecretStore(s.secrets_file)
-        self.inventory = build(s, self.store)
+    def __init__(self, rpc: Any) -> None:
+        self.rpc = rpc
 
-    # ------------------------------------------------------------------------------------------- processes
     def state(self, program: str) -> str:
-        return str(self.sup.rpc.getProcessInfo(program)["statename"])
+        return str(self.rpc.getProcessInfo(program)["statename"])
 
     def wait_state(self, program: str, wanted: str, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
@@ -58,30 +54,33 @@ class Platform:
 
     def crash(self, program: str) -> None:
         """SIGKILL the program and everything it started, and keep it down (a lost instance)."""
-        info = self.sup.rpc.getProcessInfo(program)
-        pids = []
-        if info["pid"]:
-            with _suppress():
-                pids = [info["pid"], *(c.pid for c in psutil.Process(info["pid"]).children(recursive=True))]
-        for pid in pids:
-            with _suppress():
-                os.kill(pid, signal.SIGKILL)
-        with _suppress():
-            self.sup.rpc.stopProcess(program, True)
-        self.wait_state(program, "STOPPED")
+        _kill_tree(self.rpc.getProcessInfo(program)["pid"])
+        self.keep_stopped(program)
+
+    def keep_stopped(self, program: str, timeout: float = 60) -> None:
+        """Stop the program until supervisord reports STOPPED. Its autorestart may respawn it right after the
+        SIGKILL; a stop landing between the reap and the respawn is refused (NOT_RUNNING), and a SIGTERM landing
+        between fork and exec is lost (the child still has supervisord's handlers), leaving it STOPPING until
+        stopwaitsecs: so loop, and SIGKILL whatever is STOPPING (a crash is what this fault is)."""
+        deadline = time.monotonic() + timeout
+        while (info := self.rpc.getProcessInfo(program))["statename"] not in ("STOPPED", "FATAL"):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{program} is {info['statename']}, not STOPPED, after {timeout:.0f}s")
+            if info["statename"] in ("STARTING", "RUNNING", "BACKOFF"):
+                with _suppress():
+                    self.rpc.stopProcess(program, False)
+            elif info["statename"] == "STOPPING":
+                _kill_tree(info["pid"])
+            time.sleep(0.05)
 
     def kill_and_let_restart(self, program: str) -> None:
         """SIGKILL (with children); supervisord's autorestart brings it back, as Kubernetes would."""
-        info = self.sup.rpc.getProcessInfo(program)
+        info = self.rpc.getProcessInfo(program)
         old = info["pid"]
-        with _suppress():
-            for child in psutil.Process(old).children(recursive=True):
-                os.kill(child.pid, signal.SIGKILL)
-        with _suppress():
-            os.kill(old, signal.SIGKILL)
+        _kill_tree(old)
         deadline = time.monotonic() + 60
         while True:
-            info = self.sup.rpc.getProcessInfo(program)
+            info = self.rpc.getProcessInfo(program)
             if info["statename"] == "RUNNING" and info["pid"] != old:
                 return
             if time.monotonic() > deadline:
@@ -90,8 +89,21 @@ class Platform:
 
     def start(self, program: str) -> None:
         with _suppress():
-            self.sup.rpc.startProcess(program, True)
+            self.rpc.startProcess(program, False)
         self.wait_state(program, "RUNNING")
+
+
+class Platform(Programs):
+    """Handles on the running platform the faults act on."""
+
+    def __init__(self, s: LocalSettings) -> None:
+        self.s = s
+        self.sup = control.Supervisor(s)
+        if not self.sup.running():
+            raise SystemExit("drill: the local platform is not running; start it with `make up`")
+        super().__init__(self.sup.rpc)
+        self.store = SecretStore(s.secrets_file)
+        self.inventory = build(s, self.store)
 
     def start_db(self, name: str) -> MariaDB:
         """Start a MariaDB program and wait until it accepts connections (RUNNING comes earlier)."""
@@ -122,9 +134,19 @@ class Platform:
         return self.s.mysql_replica_port if name == deps.REPLICA else self.s.mysql_writer_port
 
 
-def _suppress() -> object:
-    import contextlib
+def _kill_tree(pid: int) -> None:
+    """SIGKILL a process's descendants, then the process (0: nothing to kill)."""
+    if not pid:
+        return
+    pids = []
+    with _suppress():
+        pids = [c.pid for c in psutil.Process(pid).children(recursive=True)]
+    for each in [*pids, pid]:
+        with _suppress():
+            os.kill(each, signal.SIGKILL)
 
+
+def _suppress() -> contextlib.suppress:
     return contextlib.suppress(ProcessLookupError, psutil.Error, xmlrpc.client.Fault, OSError)
 
 
@@ -285,9 +307,9 @@ def queue_outage(p: Platform, window_s: float, w: Window) -> None:
     """SQS unreachable: moto is frozen (SIGSTOP), so calls time out as in an outage; it keeps its queues
     (a restarted moto would start empty, which is not what an SQS outage is)."""
     w.started = time.monotonic()
-    p.sup.rpc.signalProcess("deps:moto", "STOP")
+    p.rpc.signalProcess("deps:moto", "STOP")
     time.sleep(window_s)
-    p.sup.rpc.signalProcess("deps:moto", "CONT")
+    p.rpc.signalProcess("deps:moto", "CONT")
     w.restored = time.monotonic()
 
 

@@ -27,6 +27,7 @@ TARGET_USD = 2500.0
 TOP_LINES = 15
 DRIVERS = 4
 TRADE_TOPICS = ("Backup scope", "Warm standby vs pilot light")
+FLAT_RATE_TOPIC = "CloudFront pricing plan"  # a billing choice: no resilience cost
 ASSUMPTIONS = (
     "730 hours a month, on-demand list prices; free tiers (SQS first million requests, ten CloudWatch alarms, "
     "three dashboards) are ignored, so small items are slightly overstated.",
@@ -211,6 +212,20 @@ def _markdown(
                 f"{_usd(running + discount * resized)} at committed prices.",
             ]
             best = running + discount * resized
+            flat = next((o for o in options if o.topic == FLAT_RATE_TOPIC and o.monthly_delta_usd < 0), None)
+            if flat:
+                best += flat.monthly_delta_usd
+                out += [
+                    "",
+                    f"CloudFront's flat-rate Business plan instead of pay-as-you-go for the edge saves another "
+                    f"{_usd(-flat.monthly_delta_usd)} without touching resilience (see the option below; it is a "
+                    f"billing subscription, not a Terraform resource): prod **{_usd(best)}** with both, "
+                    + (
+                        f"**within the target** ({_usd(TARGET_USD - best)} to spare)."
+                        if best <= TARGET_USD
+                        else f"still {_usd(best - TARGET_USD)} over."
+                    ),
+                ]
             if best > TARGET_USD:
                 trades = [
                     o

@@ -620,42 +620,41 @@ def _protected(r: Resource, ctx: Context) -> list[tuple[str, float, float, float
 
 
 def backup_plan(r: Resource, ctx: Context) -> list[LineItem]:
-    """Recovery points: a full copy of each protected resource plus its daily change kept for the retention
-    (incremental backups), per rule, and the same again in the region each copy action targets."""
+    """Recovery points, per vault they are kept in (the rule's target vault, each copy action's destination).
+    AWS Backup stores the first backup of a resource in full and every later one as an increment, whichever rule
+    made it (docs.aws.amazon.com/aws-backup/latest/devguide/about-backup-plans.html), so the rules writing to one
+    vault share a single full copy and keep the daily change for the longest of their retentions; a copy into
+    the other region transfers what is new once."""
     protected = _protected(r, ctx)
     other_regions = sorted({o.region for o in ctx.resources} - {r.region})
-    lines = []
+    vaults: dict[tuple[str, str], list[tuple[str, float]]] = {}  # (region, vault) -> [(rule, retention days)]
     for rule in _blocks(r.attrs.get("rule")):
         retention = float(_first(rule.get("lifecycle")).get("delete_after", 35))
-        name = rule.get("rule_name", "rule")
+        name = str(rule.get("rule_name", "rule"))
+        vaults.setdefault((r.region, str(rule.get("target_vault_name", ""))), []).append((name, retention))
+        for copy in _blocks(rule.get("copy_action")):
+            if other_regions:
+                keep = float(_first(copy.get("lifecycle")).get("delete_after", retention))
+                vault = str(copy.get("destination_vault_arn", ""))
+                vaults.setdefault((other_regions[0], vault), []).append((name, keep))
+    lines = []
+    for (region, _vault), rules in vaults.items():
+        names = "+".join(dict.fromkeys(name for name, _ in rules))
+        longest = max(days for _, days in rules)
         for key in sorted({item[0] for item in protected}):
             kind = "S3" if "s3" in key else "RDS"
             items = [(full, change, new) for k, full, change, new in protected if k == key]
-            stored = sum(full + change * retention for full, change, _ in items)
+            stored = sum(full + change * longest for full, change, _ in items)
+            if region == r.region:
+                item = f"{names}: {kind} recovery points kept {longest:g} days"
+                lines.append(_line(r, ctx, item, stored, "GB-months", key))
+                continue
+            monthly_new = sum(new for _, _, new in items) * DAYS_PER_MONTH
             lines.append(
-                _line(r, ctx, f"{name}: {kind} recovery points kept {retention:g} days", stored, "GB-months", key)
+                _line(r, ctx, f"{names}: {kind} copy to {region}", monthly_new, "GB", "transfer_inter_region_gb")
             )
-            for copy in _blocks(rule.get("copy_action")):
-                if not other_regions:
-                    continue
-                dest = other_regions[0]
-                keep = float(_first(copy.get("lifecycle")).get("delete_after", retention))
-                copied = sum(full + change * keep for full, change, _ in items)
-                monthly_new = sum(new for _, _, new in items) * DAYS_PER_MONTH
-                lines.append(
-                    _line(r, ctx, f"{name}: {kind} copy to {dest}", monthly_new, "GB", "transfer_inter_region_gb")
-                )
-                lines.append(
-                    _line(
-                        r,
-                        ctx,
-                        f"{name}: {kind} copies kept {keep:g} days in {dest}",
-                        copied,
-                        "GB-months",
-                        key,
-                        region=dest,
-                    )
-                )
+            item = f"{names}: {kind} copies kept {longest:g} days in {region}"
+            lines.append(_line(r, ctx, item, stored, "GB-months", key, region=region))
     return lines
 
 

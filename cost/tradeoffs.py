@@ -37,6 +37,10 @@ PILOT_LIGHT_OFF = (
     "aws_vpc_endpoint",
 )
 AURORA_IOS_PER_ORIGIN_REQUEST = 5.0  # assumed I/Os per uncached request reaching the database tier
+# CloudFront flat-rate "Business" plan (aws.amazon.com/cloudfront/pricing, since 2025-11-18): one distribution,
+# these monthly allowances, no overage charges; it bundles the distribution's WAF and CloudFront Functions.
+FLAT_RATE_REQUESTS = 125e6
+FLAT_RATE_GB = 50_000.0
 
 
 @dataclass(frozen=True)
@@ -162,8 +166,8 @@ def _rds(p: Pricer) -> list[Option]:
             "RDS Multi-AZ instance vs cluster vs Aurora",
             f"Multi-AZ DB cluster ({cls} x{units:g}; its 2 readable standbys replace the 2 read replicas)",
             cluster - current,
-            "better: failover typically under 35 s (vs 60-120 s); check cross-region replica "
-            "support for the secondary region before switching",
+            "faster failover (typically under 35 s vs 60-120 s), but a Multi-AZ DB cluster's snapshots cannot be "
+            "copied and it has no cross-Region automated backups: the vault-locked copies in the standby region go",
         )
     ]
     aurora_key = f"aurora_hour:{cls}"
@@ -300,6 +304,35 @@ def _backup_scope(p: Pricer) -> list[Option]:
     ]
 
 
+def _flat_rate(p: Pricer) -> list[Option]:
+    """CloudFront's flat-rate Business plan instead of pay-as-you-go for each distribution, its web ACL and its
+    functions (the plan's DNS, log and S3 credits are not counted)."""
+    distributions = [line for line in p.current.lines if line.resource.type == "aws_cloudfront_distribution"]
+    if not distributions:
+        return []
+    bundled = [
+        line
+        for line in p.current.lines
+        if line.resource.type in ("aws_cloudfront_distribution", "aws_cloudfront_function")
+        or (line.resource.type == "aws_wafv2_web_acl" and str(line.resource.attrs.get("scope")).upper() == "CLOUDFRONT")
+    ]
+    count = len({line.resource.address for line in distributions})
+    plans = count * p.tables[distributions[0].billed_region].usd("cloudfront_flat_rate_business_month")
+    requests = sum(line.quantity * 1e4 for line in distributions if line.price_key == "cloudfront_https_10k") / count
+    gb = sum(line.quantity for line in distributions if line.price_key == "cloudfront_gb") / count
+    return [
+        Option(
+            "CloudFront pricing plan",
+            f"flat-rate Business plan (${plans:,.0f}/month for {count} distribution(s)) instead of pay-as-you-go "
+            f"CloudFront, its WAF and functions; baseline uses {requests / FLAT_RATE_REQUESTS:.0%} of the requests "
+            f"and {gb / FLAT_RATE_GB:.0%} of the transfer allowance",
+            plans - sum(line.monthly_usd for line in bundled),
+            "none for serving (same distribution, origin failover and WAF); the plan limits which WAF features "
+            "apply and has no resource in the pinned Terraform provider: subscribe with the PricingPlanManager API",
+        )
+    ]
+
+
 def _commitments(p: Pricer) -> list[Option]:
     steady = sum(
         line.monthly_usd
@@ -358,6 +391,7 @@ def prod_options(
         _redis,
         _standby_redis,
         _backup_scope,
+        _flat_rate,
         _commitments,
         _caching,
     ):

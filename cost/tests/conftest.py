@@ -41,6 +41,7 @@ PRICES: dict[str, float] = {
     "alb_lcu_hour": 0.008,
     "cloudfront_gb": 0.085,
     "cloudfront_https_10k": 0.01,
+    "cloudfront_flat_rate_business_month": 200.0,
     "waf_acl_month": 5.0,
     "waf_rule_month": 1.0,
     "waf_million_requests": 0.60,

@@ -530,6 +530,40 @@ resource "aws_backup_plan" "plan" {
     }
 
 
+def test_backup_rules_into_one_vault_share_one_full_copy() -> None:
+    """Daily and monthly rules back up the same database into the same vault: one full copy plus the change
+    kept for the longest retention (increments), not a full copy per rule; the copies likewise, transferred once."""
+    rules = "".join(
+        f"""
+  rule {{
+    rule_name = "{name}"
+    target_vault_name = "v"
+    lifecycle {{
+      delete_after = {days}
+    }}
+    copy_action {{
+      destination_vault_arn = "standby"
+      lifecycle {{
+        delete_after = {days}
+      }}
+    }}
+  }}"""
+        for name, days in (("daily", 35), ("monthly", 365))
+    )
+    body = f'resource "aws_backup_plan" "plan" {{\n  name = "p"{rules}\n}}\n'
+    resources = (
+        stack("prod-primary-data", PRIMARY_DB)
+        + stack("prod-primary-dr", body)
+        + stack("prod-secondary-dr", 'resource "aws_kms_key" "k" {\n}\n', "us-west-2")
+    )
+    result = estimate(resources)
+    assert at(result, "plan") == {
+        "daily+monthly: RDS recovery points kept 365 days": approx((100 + 2 * 365) * 0.05),
+        "daily+monthly: RDS copy to us-west-2": approx(2 * DAYS * 0.02),
+        "daily+monthly: RDS copies kept 365 days in us-west-2": approx((100 + 2 * 365) * 0.05),
+    }
+
+
 def test_backup_plan_prices_what_its_selection_protects() -> None:
     body = """
 resource "aws_backup_plan" "plan" {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cost.tests.conftest import PROFILE, TABLES, profile, stack
-from cost.tests.test_rules import COMPUTE, NETWORK, PRIMARY_DB
+from cost.tests.test_rules import COMPUTE, EDGE, NETWORK, PRIMARY_DB
 from cost.tradeoffs import Option, config_changes, prod_options
 
 
@@ -106,3 +106,21 @@ def test_cache_hit_ratio_moves_alb_and_regional_waf_cost() -> None:
     # From 90% to 95%: half the origin bytes (LCU) and half the regional WAF requests.
     assert lower.monthly_delta_usd == pytest.approx(-(gb * 0.05 * 0.008 + requests * 0.05 / 1e6 * 0.60))
     assert higher.monthly_delta_usd == pytest.approx(gb * 0.10 * 0.008 + requests * 0.10 / 1e6 * 0.60)
+
+
+def test_flat_rate_plan_replaces_the_distribution_its_waf_and_functions() -> None:
+    found = options(stack("prod-primary-edge", EDGE))
+    [flat] = by_topic(found, "CloudFront pricing plan")
+    days = 730 / 24
+    requests = 100000 * 10 * days
+    gb = (100000 * 1024 / 1024**2 + 10) * days
+    bundled = (
+        gb * 0.085  # data out
+        + requests / 1e4 * 0.01  # HTTPS requests
+        + requests / 1e6 * 0.10  # the function on every request
+        + 5.0
+        + 3.0
+        + requests / 1e6 * 0.60  # the CLOUDFRONT-scoped web ACL; the regional one is not bundled
+    )
+    assert flat.monthly_delta_usd == pytest.approx(200.0 - bundled)
+    assert f"{requests / 125e6:.0%} of the requests" in flat.option

@@ -126,6 +126,81 @@ def remove_item(db: Database, cart_id: str, product_id: int, ttl_s: int) -> bool
     return db.write(work)
 
 
+def merge_into_account(
+    db: Database, anonymous_id: str, account_id: int, max_quantity: int, max_lines: int, ttl_s: int
+) -> str | None:
+    """Sign-in: move an anonymous cart's lines into the account's cart (created if needed) and delete it, in
+    one transaction. A product in both adds up, capped at max_quantity, and keeps the account line's price
+    snapshot. All or nothing: a merge that would break the line limit or mix currencies raises CartConflict.
+    A retry after success returns the same cart (cart_merges); None for an unknown, expired or foreign cart.
+    Locks the account cart before the anonymous one, so concurrent merges serialize without deadlocks."""
+
+    def work(cur: Cursor) -> str | None:
+        cur.execute("INSERT IGNORE INTO carts (id, account_id) VALUES (%s, %s)", (new_cart_id(), account_id))
+        cur.execute(
+            "SELECT id, currency, updated_at <= NOW(6) - INTERVAL %s SECOND AS expired FROM carts "
+            "WHERE account_id = %s FOR UPDATE",
+            (ttl_s, account_id),
+        )
+        target = cur.fetchone()
+        cur.execute("SELECT account_cart_id FROM cart_merges WHERE anonymous_id = %s", (anonymous_id,))
+        done = cur.fetchone()
+        if done is not None:
+            return str(target["id"]) if done["account_cart_id"] == target["id"] else None
+        cur.execute(
+            "SELECT id FROM carts WHERE id = %s AND account_id IS NULL AND updated_at > NOW(6) - INTERVAL %s SECOND "
+            "FOR UPDATE",
+            (anonymous_id, ttl_s),
+        )
+        if cur.fetchone() is None:
+            return None
+        if target["expired"]:  # an abandoned account cart the expiry job has not removed yet starts empty
+            cur.execute("DELETE FROM cart_items WHERE cart_id = %s", (target["id"],))
+        cur.execute("SELECT product_id, currency FROM cart_items WHERE cart_id = %s", (target["id"],))
+        existing = {row["product_id"]: row["currency"] for row in cur.fetchall()}
+        cur.execute(
+            "SELECT product_id, quantity, unit_price_cents, currency, name, added_at FROM cart_items "
+            "WHERE cart_id = %s ORDER BY added_at, product_id",
+            (anonymous_id,),
+        )
+        incoming = cur.fetchall()
+        added = [line for line in incoming if line["product_id"] not in existing]
+        if len(existing) + len(added) > max_lines:
+            raise CartConflict("too-many-lines", f"the merged cart would hold more than {max_lines} products")
+        currencies = set(existing.values()) | {line["currency"] for line in incoming}
+        if len(currencies) > 1:
+            raise CartConflict("currency-mismatch", f"the carts are priced in {', '.join(sorted(currencies))}")
+        for line in incoming:
+            if line["product_id"] in existing:
+                cur.execute(
+                    "UPDATE cart_items SET quantity = LEAST(quantity + %s, %s) WHERE cart_id = %s AND product_id = %s",
+                    (line["quantity"], max_quantity, target["id"], line["product_id"]),
+                )
+            else:
+                cur.execute(
+                    "INSERT INTO cart_items (cart_id, product_id, quantity, unit_price_cents, currency, name, "
+                    "added_at) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                    (
+                        target["id"],
+                        line["product_id"],
+                        min(line["quantity"], max_quantity),
+                        line["unit_price_cents"],
+                        line["currency"],
+                        line["name"],
+                        line["added_at"],
+                    ),
+                )
+        currency = next(iter(currencies), None)
+        cur.execute("UPDATE carts SET currency = %s, updated_at = NOW(6) WHERE id = %s", (currency, target["id"]))
+        cur.execute(
+            "INSERT INTO cart_merges (anonymous_id, account_cart_id) VALUES (%s, %s)", (anonymous_id, target["id"])
+        )
+        cur.execute("DELETE FROM carts WHERE id = %s", (anonymous_id,))
+        return str(target["id"])
+
+    return db.write(work)
+
+
 def expire_abandoned(db: Database, ttl_s: int, batch: int = 500) -> list[str]:
     """Delete carts untouched for ttl_s (lines cascade), in small batches to keep locks short."""
     removed: list[str] = []
@@ -144,6 +219,8 @@ def expire_abandoned(db: Database, ttl_s: int, batch: int = 500) -> list[str]:
         ids = db.write(work)
         removed += ids
         if len(ids) < batch:
+            # Merge records only answer retries of a sign-in; past the cart TTL none is coming.
+            db.execute("DELETE FROM cart_merges WHERE merged_at <= NOW(6) - INTERVAL %s SECOND", (ttl_s,))
             return removed
 
 

@@ -96,6 +96,23 @@ def build_routes(svc: Service) -> Blueprint:
             cart_id, created = repo.get_or_create_for_account(db, caller)
         return jsonify(public(reload(cart_id))), 201 if created else 200
 
+    @bp.post("/carts/<cart_id>/merge")
+    def merge_cart(cart_id: str) -> Response:
+        """Sign-in: the anonymous cart's lines move into the caller's account cart, which is returned."""
+        caller = account_id()
+        if caller is None:
+            raise Problem(401, "Unauthorized", "merging a cart needs a session token", "unauthorized")
+        if not CART_ID.fullmatch(cart_id):
+            raise not_found("cart")
+        try:
+            merged = repo.merge_into_account(db, cart_id, caller, s.max_quantity, s.max_lines, ttl_s)
+        except repo.CartConflict as exc:
+            raise Problem(409, "Conflict", exc.detail, exc.slug) from None
+        if merged is None:
+            raise not_found("cart")
+        cache.invalidate(cart_key(cart_id))
+        return jsonify(public(reload(merged)))
+
     @bp.get("/carts/<cart_id>")
     def get_cart(cart_id: str) -> Response:
         return jsonify(public(visible_cart(cart_id)))

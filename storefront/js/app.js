@@ -106,18 +106,21 @@ function updateCartBadge(cart) {
   document.getElementById("cart-link").setAttribute("aria-label", `Cart, ${count} item${count === 1 ? "" : "s"}`);
 }
 
-/** After sign-in: move an anonymous cart's lines into the account's cart, which then becomes the cart. */
+/** After sign-in: the cart service moves an anonymous cart's lines into the account's cart in one transaction,
+ * and that cart becomes the cart. When the two cannot be merged (another currency, too many products) the
+ * account's cart is kept and the anonymous one simply expires. */
 async function adoptCart() {
   const anonymous = await loadCart();
-  const headers = { "Idempotency-Key": `cart-${crypto.randomUUID()}` }; // get-or-create: safe to retry
-  const account = (await api("POST", "/api/cart/carts", { headers })).data;
-  if (anonymous && anonymous.id !== account.id) {
-    for (const item of anonymous.items) {
-      const existing = account.items.find((i) => i.product_id === item.product_id);
-      const quantity = Math.max(item.quantity, existing ? existing.quantity : 0);
-      await api("PUT", `/api/cart/carts/${account.id}/items/${item.product_id}`, { body: { quantity } });
+  const headers = { "Idempotency-Key": `cart-${crypto.randomUUID()}` }; // both calls are safe to retry
+  let account = null;
+  if (anonymous && !anonymous.signed_in) {
+    try {
+      account = (await api("POST", `/api/cart/carts/${anonymous.id}/merge`, { headers })).data;
+    } catch (error) {
+      if (!(error instanceof ApiError && [404, 409].includes(error.status))) throw error;
     }
   }
+  account ??= (await api("POST", "/api/cart/carts", { headers })).data;
   localStorage.setItem("peakshop.cart", account.id);
 }
 

@@ -37,6 +37,7 @@ FIELDS: dict[str, tuple[str, str]] = {
     "bucket_ingest_gb_per_day": ("per_key", "GB written per day to each bucket (keyed by bucket name part)"),
     "storage_horizon_days": ("count", "age of the data set the month is priced at (lifecycle steady state)"),
     "log_ingest_gb_per_day": ("per_key", "GB ingested per day per log group (keyed by name part)"),
+    "waf_logged_share": ("ratio", "share of WAF-inspected requests a rule blocks or counts (the log filter keeps)"),
     "secondary_log_share": ("ratio", "log volume of the standby region relative to the primary"),
     "log_compression_ratio": ("ratio", "stored CloudWatch Logs bytes per ingested byte"),
     "ecr_gb_per_repository": ("count", "image storage per ECR repository"),

@@ -715,11 +715,25 @@ def log_metric_filter(r: Resource, ctx: Context) -> list[LineItem]:
     return [_line(r, ctx, "custom metric from log filter", metrics, "metric-months", "cw_custom_metric_month")]
 
 
+def _waf_log_filtered(r: Resource, ctx: Context) -> bool:
+    """A WAF logging configuration writes into this group and drops by default (keeps what a rule acted on)."""
+    for config in ctx.same_stack(r, "aws_wafv2_web_acl_logging_configuration"):
+        targets = [
+            ctx.resolve(e, config, "aws_cloudwatch_log_group")
+            for e in config.attrs.get("log_destination_configs") or []
+        ]
+        if r in targets:
+            return str(_first(config.attrs.get("logging_filter")).get("default_behavior", "KEEP")).upper() == "DROP"
+    return False
+
+
 def log_group(r: Resource, ctx: Context) -> list[LineItem]:
     p = ctx.profile
     name = str(r.attrs.get("name", r.name))
     region_share = 1.0 if r.role == "primary" else p.secondary_log_share
     per_day = p.keyed("log_ingest_gb_per_day", name) * p.data_share(r.stage) * region_share * p.volume_factor
+    if _waf_log_filtered(r, ctx):
+        per_day *= p.waf_logged_share
     retention = float(r.attrs.get("retention_in_days", 0) or 0) or p.storage_horizon_days
     stored = per_day * min(retention, p.storage_horizon_days) * p.log_compression_ratio
     return [

@@ -102,6 +102,7 @@ PROFILE: dict[str, Any] = {
     "bucket_ingest_gb_per_day": {"media": 1.0, "default": 0.5},
     "storage_horizon_days": 365,
     "log_ingest_gb_per_day": {"flow": 2.0, "default": 0.1},
+    "waf_logged_share": 0.1,
     "secondary_log_share": 0.5,
     "log_compression_ratio": 0.2,
     "ecr_gb_per_repository": 3,

@@ -410,6 +410,25 @@ resource "aws_cloudwatch_log_group" "app" {
     assert at(secondary, "flow")["ingestion"] == approx(2.0 * 0.5 * DAYS * 0.50)  # standby log share 0.5
 
 
+def test_waf_log_group_behind_a_drop_filter_ingests_only_the_logged_share() -> None:
+    body = """
+resource "aws_cloudwatch_log_group" "%s" {
+  name = "aws-waf-logs-%s"
+  retention_in_days = 30
+}
+resource "aws_wafv2_web_acl_logging_configuration" "%s-logging" {
+  log_destination_configs = ["${aws_cloudwatch_log_group.%s.arn}"]
+  %s
+}
+"""
+    drop = 'logging_filter {\n    default_behavior = "DROP"\n  }'
+    resources = stack("prod-primary-edge", body % ("filtered", "a", "filtered", "filtered", drop))
+    resources += stack("prod-primary-compute", body % ("full", "b", "full", "full", ""))
+    result = estimate(resources)
+    assert at(result, "filtered")["ingestion"] == approx(0.1 * 0.1 * DAYS * 0.50)  # waf_logged_share 0.1
+    assert at(result, "full")["ingestion"] == approx(0.1 * DAYS * 0.50)  # no filter: every request
+
+
 def test_cloudtrail_first_management_copy_free_data_events_paid() -> None:
     body = """
 resource "aws_cloudtrail" "a" {

@@ -160,3 +160,9 @@ def test_security_headers_and_edge_logging(platform: Platform, stage: str) -> No
     assert ref_name(logging["resource_arn"]) == acl_key
     redacted = {f["single_header"]["name"] for f in logging["redacted_fields"]}
     assert redacted >= {"authorization", "cookie"}
+    # Allowed requests are in the CloudFront access log (checked above); the WAF log keeps what a rule acted on.
+    log_filter = logging["logging_filter"]
+    assert log_filter["default_behavior"] == "DROP"
+    [keep] = log_filter["filter"]
+    kept = {c["action_condition"]["action"] for c in keep["condition"]}
+    assert keep["behavior"] == "KEEP" and keep["requirement"] == "MEETS_ANY" and {"BLOCK", "COUNT"} <= kept

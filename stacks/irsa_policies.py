@@ -117,20 +117,6 @@ def workload_statements(scope: PolicyScope, workload: Workload) -> list[Statemen
                 conditions=[_via(scope, "secretsmanager")],
             ),
         ]
-    if "db" in workload.secrets:
-        # IAM database authentication as the workload's own MySQL user (no password in the pod).
-        user = f"peakshop_{workload.name.replace('-', '_')}"
-        instances = [data.writer, *data.read_replicas]
-        statements.append(
-            Statement(
-                sid="ConnectAsOwnDatabaseUser",
-                actions=["rds-db:connect"],
-                resources=[
-                    f"{scope.arn_prefix}:rds-db:{scope.region}:{scope.account}:dbuser:{db.resource_id}/{user}"
-                    for db in instances
-                ],
-            )
-        )
     if workload.redis:
         statements.append(
             Statement(

@@ -18,7 +18,7 @@ from cdktf_cdktf_provider_aws.sns_topic_policy import SnsTopicPolicy
 from constructs import Construct
 
 from peakshop_constructs.alarms import Alarms, Metric
-from peakshop_constructs.kms import SERVICE_KEY_ACTIONS, EncryptionKey
+from peakshop_constructs.kms import EncryptionKey, logs_statement
 from peakshop_constructs.policy import Statement, assume_role_policy, deny_insecure_transport, policy_document
 from peakshop_constructs.secure_bucket import SecureBucket
 
@@ -143,13 +143,7 @@ class AuditTrail(Construct):
                     principals={"Service": ["cloudtrail.amazonaws.com"]},
                     conditions=[("StringEquals", "aws:SourceArn", [trail_arn])],
                 ),
-                Statement(
-                    sid="CloudWatchLogs",
-                    actions=SERVICE_KEY_ACTIONS,
-                    resources=["*"],
-                    principals={"Service": [f"logs.{region}.amazonaws.com"]},
-                    conditions=[("ArnLike", "kms:EncryptionContext:aws:logs:arn", [log_group_arn])],
-                ),
+                logs_statement(region, [log_group_arn]),
             ],
         )
         self.bucket = SecureBucket(

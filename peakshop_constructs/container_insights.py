@@ -10,7 +10,7 @@ from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 from constructs import Construct
 
-from peakshop_constructs.kms import SERVICE_KEY_ACTIONS, EncryptionKey
+from peakshop_constructs.kms import EncryptionKey, logs_statement
 from peakshop_constructs.policy import Statement, policy_document
 
 ADDON = "amazon-cloudwatch-observability"
@@ -45,19 +45,7 @@ class ContainerInsights(Construct):
             account_root_arn=account_root_arn,
             account_id=account_id,
             service_statements=[
-                Statement(
-                    sid="CloudWatchLogs",
-                    actions=SERVICE_KEY_ACTIONS,
-                    resources=["*"],
-                    principals={"Service": [f"logs.{region}.amazonaws.com"]},
-                    conditions=[
-                        (
-                            "ArnLike",
-                            "kms:EncryptionContext:aws:logs:arn",
-                            [f"arn:{partition}:logs:{region}:{account_id}:log-group:{log_prefix}/*"],
-                        )
-                    ],
-                )
+                logs_statement(region, [f"arn:{partition}:logs:{region}:{account_id}:log-group:{log_prefix}/*"])
             ],
         )
         self.log_groups = [

@@ -75,3 +75,15 @@ class EncryptionKey(Construct):
     @property
     def arn(self) -> str:
         return self.key.arn
+
+
+def logs_statement(region: str, log_group_arns: list[str]) -> Statement:
+    """Key-policy statement that lets CloudWatch Logs in `region` encrypt these log groups only: the service
+    passes the group's ARN as encryption context, so the key cannot serve any other group."""
+    return Statement(
+        sid="CloudWatchLogs",
+        actions=SERVICE_KEY_ACTIONS,
+        resources=["*"],
+        principals={"Service": [f"logs.{region}.amazonaws.com"]},
+        conditions=[("ArnLike", "kms:EncryptionContext:aws:logs:arn", log_group_arns)],
+    )

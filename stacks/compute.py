@@ -92,7 +92,7 @@ from cdktf_cdktf_provider_aws.wafv2_web_acl_association import Wafv2WebAclAssoci
 from constructs import Construct
 
 from peakshop_constructs.irsa import IrsaRole, OidcIssuer
-from peakshop_constructs.kms import SERVICE_KEY_ACTIONS, EncryptionKey
+from peakshop_constructs.kms import EncryptionKey, logs_statement
 from peakshop_constructs.policy import Statement, assume_role_policy, policy_document
 from peakshop_constructs.waf import ManagedRulesWebAcl
 from peakshop_constructs.web_service_target import WebServiceTarget, forward_rule
@@ -184,18 +184,8 @@ class ComputeStack(LayerStack):
             account_root_arn=self.account_root_arn,
             account_id=self.caller.account_id,
             service_statements=[
-                Statement(
-                    sid="CloudWatchLogs",
-                    actions=SERVICE_KEY_ACTIONS,
-                    resources=["*"],
-                    principals={"Service": [f"logs.{region}.amazonaws.com"]},
-                    conditions=[
-                        (
-                            "ArnLike",
-                            "kms:EncryptionContext:aws:logs:arn",
-                            [f"{self.arn_prefix}:logs:{region}:{self.caller.account_id}:log-group:{g}" for g in groups],
-                        )
-                    ],
+                logs_statement(
+                    region, [f"{self.arn_prefix}:logs:{region}:{self.caller.account_id}:log-group:{g}" for g in groups]
                 )
             ],
         )

@@ -39,7 +39,7 @@ from cdktf_cdktf_provider_aws.secretsmanager_secret import SecretsmanagerSecret,
 from cdktf_cdktf_provider_aws.secretsmanager_secret_policy import SecretsmanagerSecretPolicy
 from constructs import Construct
 
-from peakshop_constructs.kms import SERVICE_KEY_ACTIONS, EncryptionKey
+from peakshop_constructs.kms import SERVICE_KEY_ACTIONS, EncryptionKey, logs_statement
 from peakshop_constructs.policy import Statement, assume_role_policy, policy_document
 from peakshop_constructs.queue import QueueWithDlq
 from peakshop_constructs.secure_bucket import SecureBucket
@@ -124,19 +124,7 @@ class DataStack(LayerStack):
         )
         if name == "rds":
             statements.append(
-                Statement(
-                    sid="CloudWatchLogs",
-                    actions=SERVICE_KEY_ACTIONS,
-                    resources=["*"],
-                    principals={"Service": [f"logs.{region}.amazonaws.com"]},
-                    conditions=[
-                        (
-                            "ArnLike",
-                            "kms:EncryptionContext:aws:logs:arn",
-                            [f"arn:{self.partition.partition}:logs:{region}:{self.caller.account_id}:*"],
-                        )
-                    ],
-                )
+                logs_statement(region, [f"arn:{self.partition.partition}:logs:{region}:{self.caller.account_id}:*"])
             )
         return EncryptionKey(
             self,

@@ -30,7 +30,7 @@ from cdktf_cdktf_provider_aws.sfn_state_machine import (
 )
 from constructs import Construct
 
-from peakshop_constructs.kms import SERVICE_KEY_ACTIONS, EncryptionKey
+from peakshop_constructs.kms import EncryptionKey, logs_statement
 from peakshop_constructs.policy import Statement, assume_role_policy, policy_document
 from stacks.base import LayerStack
 from stacks.compute import ComputeStack
@@ -217,15 +217,7 @@ class DrStack(LayerStack):
             description="Failover state machine execution logs",
             account_root_arn=self.account_root_arn,
             account_id=self.caller.account_id,
-            service_statements=[
-                Statement(
-                    sid="CloudWatchLogs",
-                    actions=SERVICE_KEY_ACTIONS,
-                    resources=["*"],
-                    principals={"Service": [f"logs.{region}.amazonaws.com"]},
-                    conditions=[("ArnLike", "kms:EncryptionContext:aws:logs:arn", [log_group_arn])],
-                )
-            ],
+            service_statements=[logs_statement(region, [log_group_arn])],
         )
         log_group = CloudwatchLogGroup(
             self, "failover-logs", name=log_group_name, retention_in_days=self.log_retention, kms_key_id=logs_key.arn

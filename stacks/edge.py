@@ -73,8 +73,7 @@ from cdktf_cdktf_provider_aws.route53_record import (
 )
 from constructs import Construct
 
-from peakshop_constructs.kms import SERVICE_KEY_ACTIONS, EncryptionKey
-from peakshop_constructs.policy import Statement
+from peakshop_constructs.kms import EncryptionKey, logs_statement
 from peakshop_constructs.regional import use_provider
 from peakshop_constructs.waf import ManagedRulesWebAcl
 from stacks.base import LayerStack
@@ -165,20 +164,11 @@ class EdgeStack(LayerStack):
             account_root_arn=self.account_root_arn,
             account_id=account,
             service_statements=[
-                Statement(
-                    sid="CloudWatchLogs",
-                    actions=SERVICE_KEY_ACTIONS,
-                    resources=["*"],
-                    principals={"Service": [f"logs.{CLOUDFRONT_REGION}.amazonaws.com"]},
-                    conditions=[
-                        (
-                            "ArnLike",
-                            "kms:EncryptionContext:aws:logs:arn",
-                            [
-                                f"arn:{self.partition.partition}:logs:{CLOUDFRONT_REGION}:{account}:log-group:{g}"
-                                for g in groups
-                            ],
-                        )
+                logs_statement(
+                    CLOUDFRONT_REGION,
+                    [
+                        f"arn:{self.partition.partition}:logs:{CLOUDFRONT_REGION}:{account}:log-group:{g}"
+                        for g in groups
                     ],
                 )
             ],

@@ -24,7 +24,7 @@ from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityG
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 from constructs import Construct
 
-from peakshop_constructs.kms import SERVICE_KEY_ACTIONS, EncryptionKey
+from peakshop_constructs.kms import EncryptionKey, logs_statement
 from peakshop_constructs.policy import Statement, assume_role_policy, policy_document
 from stacks.base import LayerStack
 from stacks.config import Role, StageConfig
@@ -223,15 +223,7 @@ class NetworkStack(LayerStack):
             description="CloudWatch Logs encryption for the network layer",
             account_root_arn=self.account_root_arn,
             account_id=self.caller.account_id,
-            service_statements=[
-                Statement(
-                    sid="CloudWatchLogs",
-                    actions=SERVICE_KEY_ACTIONS,
-                    resources=["*"],
-                    principals={"Service": [f"logs.{region}.amazonaws.com"]},
-                    conditions=[("ArnLike", "kms:EncryptionContext:aws:logs:arn", [log_group_arn])],
-                )
-            ],
+            service_statements=[logs_statement(region, [log_group_arn])],
         )
         log_group = CloudwatchLogGroup(
             self,

@@ -36,7 +36,7 @@ from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
 from constructs import Construct
 
-from peakshop_constructs.kms import SERVICE_KEY_ACTIONS, EncryptionKey
+from peakshop_constructs.kms import EncryptionKey, logs_statement
 from peakshop_constructs.policy import Statement, assume_role_policy, policy_document
 from peakshop_constructs.secure_bucket import SecureBucket
 from stacks.config import PipelineConfig, StageConfig
@@ -96,15 +96,7 @@ class PipelineStack(TerraformStack):
             description="Pipeline artifacts and build logs",
             account_root_arn=account_root,
             account_id=self.caller.account_id,
-            service_statements=[
-                Statement(
-                    sid="CloudWatchLogs",
-                    actions=SERVICE_KEY_ACTIONS,
-                    resources=["*"],
-                    principals={"Service": [f"logs.{config.region}.amazonaws.com"]},
-                    conditions=[("ArnLike", "kms:EncryptionContext:aws:logs:arn", [log_group_arn])],
-                )
-            ],
+            service_statements=[logs_statement(config.region, [log_group_arn])],
         )
         logs = SecureBucket(
             self, "pipeline-logs", bucket_prefix="peakshop-pipeline-logs-", kms_key_arn=None, lifecycle="logs",

@@ -59,6 +59,9 @@ def report(args: argparse.Namespace) -> int:
     if target:
         state = "within" if target["within"] else f"OVER by ${target['over_by_usd']:,.2f}"
         print(f"  prod baseline ${target['monthly_usd']:,.2f} vs target ${target['max_monthly_usd']:,.0f}: {state}")
+        best = min(target["pricing_path"].values())
+        verdict = "within" if target["within_with_pricing_measures"] else "still over"
+        print(f"  with a 1-year commitment and CloudFront's flat-rate plan: ${best:,.2f} ({verdict})")
     return 0
 
 

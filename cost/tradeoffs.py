@@ -41,6 +41,7 @@ AURORA_IOS_PER_ORIGIN_REQUEST = 5.0  # assumed I/Os per uncached request reachin
 # these monthly allowances, no overage charges; it bundles the distribution's WAF and CloudFront Functions.
 FLAT_RATE_REQUESTS = 125e6
 FLAT_RATE_GB = 50_000.0
+FLAT_RATE_TOPIC = "CloudFront pricing plan"  # a billing choice: no resilience cost
 
 
 @dataclass(frozen=True)
@@ -322,7 +323,7 @@ def _flat_rate(p: Pricer) -> list[Option]:
     gb = sum(line.quantity for line in distributions if line.price_key == "cloudfront_gb") / count
     return [
         Option(
-            "CloudFront pricing plan",
+            FLAT_RATE_TOPIC,
             f"flat-rate Business plan (${plans:,.0f}/month for {count} distribution(s)) instead of pay-as-you-go "
             f"CloudFront, its WAF and functions; baseline uses {requests / FLAT_RATE_REQUESTS:.0%} of the requests "
             f"and {gb / FLAT_RATE_GB:.0%} of the transfer allowance",

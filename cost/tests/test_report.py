@@ -13,9 +13,10 @@ from cost.cli import main
 from cost.hcl import Resource
 from cost.prices import load_tables
 from cost.profiles import load_profiles
-from cost.report import CHARTS_DIR, REPORT_PATH, Report, estimate_all, report_from
+from cost.report import CHARTS_DIR, REPORT_PATH, Report, estimate_all, pricing_path, report_from
 from cost.tests.conftest import provider
 from cost.tests.test_rules import NETWORK
+from cost.tradeoffs import FLAT_RATE_TOPIC, ConfigChange, Option
 
 STALE = "cost report is stale: run `make cost` (after `make synth`) and commit cost/REPORT.md and cost/charts/"
 
@@ -61,6 +62,24 @@ def test_json_has_every_stage_with_its_breakdowns(report: Report, synthesized: l
     assert data["target"]["within"] == (prod["monthly_usd"] <= 2500)
     for name in ("baseline", "black-friday"):
         assert data["per_1000_orders"][name] > 0
+    path = data["target"]["pricing_path"]
+    assert path["on_demand_usd"] == prod["monthly_usd"]
+    assert data["target"]["within_with_pricing_measures"] == (list(path.values())[-1] <= 2500)
+
+
+def test_pricing_path_applies_sizes_then_the_commitment_then_the_flat_rate_plan() -> None:
+    options = [
+        Option("Savings Plans / reserved instances", "1-year no-upfront commitment", -300.0, "none", basis_usd=1000.0),
+        Option(FLAT_RATE_TOPIC, "flat-rate Business plan", -200.0, "none"),
+    ]
+    changes = [ConfigChange("db_instance_class", "db.r6g.large", "db.m7g.large", -100.0, "same topology")]
+    assert pricing_path(3000.0, options, changes) == {
+        "on_demand_usd": 3000.0,
+        "after_size_changes_usd": 2900.0,
+        "with_1yr_commitment_usd": pytest.approx(2900.0 - 0.30 * 900.0),  # the commitment covers the resized spend
+        "with_flat_rate_plan_usd": pytest.approx(2900.0 - 0.30 * 900.0 - 200.0),
+    }
+    assert list(pricing_path(3000.0, [], [])) == ["on_demand_usd", "after_size_changes_usd"]
 
 
 def test_synthesized_stacks_have_no_resource_the_rules_cannot_price(report: Report) -> None:

@@ -72,13 +72,14 @@ class Supervisor:
         pid = int(self.rpc.getPID())
         self.rpc.shutdown()
         deadline = time.monotonic() + timeout
-        while _alive(pid):
+        while process_alive(pid):
             if time.monotonic() > deadline:
                 raise RuntimeError(f"supervisord (pid {pid}) still running after {timeout:.0f}s")
             time.sleep(0.2)
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """The pid runs (a zombie, dead but not yet reaped, does not count)."""
     try:
         with open(f"/proc/{pid}/stat") as fh:
             return fh.read().split()[2] != "Z"

@@ -15,6 +15,7 @@ import pytest
 from supervisor.xmlrpc import SupervisorTransport
 
 from apps.drills.faults import Programs
+from apps.platform.control import process_alive
 from apps.platform.settings import VENV_BIN
 
 PROGRAM = "deps:sleeper"
@@ -65,7 +66,7 @@ def test_a_crashed_program_stays_stopped_every_time(programs: Programs) -> None:
         time.sleep(0.3)  # autorestart would have brought it back by now
         info = programs.rpc.getProcessInfo(PROGRAM)
         assert info["statename"] == "STOPPED", info
-        assert not _alive(pid)
+        assert not process_alive(pid)
         programs.start(PROGRAM)
     assert slowest < 10, f"a crash took {slowest:.1f}s to settle (a stop hung on a lost SIGTERM?)"
 
@@ -75,12 +76,4 @@ def test_a_killed_program_comes_back_with_a_new_pid(programs: Programs) -> None:
     programs.kill_and_let_restart(PROGRAM)
     info = programs.rpc.getProcessInfo(PROGRAM)
     assert info["statename"] == "RUNNING" and info["pid"] != old
-    assert not _alive(old)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().split()[2] != "Z"
-    except FileNotFoundError:
-        return False
+    assert not process_alive(old)

@@ -11,6 +11,7 @@ import json
 import os
 import platform
 import secrets
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -93,6 +94,11 @@ def gunicorn(target: str, env: dict[str, str], workers: int, threads: int, worke
     try:
         wait_for(lambda: urllib.request.urlopen(base + probe, timeout=1).status == 200, target, 30, proc)
         yield base
+    except BaseException:
+        print(f"{target}: gunicorn's log is kept in {metrics_dir}", file=sys.stderr)
+        raise
+    else:
+        shutil.rmtree(metrics_dir, ignore_errors=True)
     finally:
         proc.terminate()
         try:
@@ -142,11 +148,13 @@ def summarize(run: dict[str, Any]) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m apps.bench.catalog")
     parser.add_argument("--seconds", type=float, default=10)
-    parser.add_argument("--connections", type=int, default=16)
+    # 64 keep-alive connections spread evenly over the gunicorn workers; with 16 the split is left to chance and
+    # a worker holding most of them caps the run (paired ratios from 0.3 to 1.9 were seen that way).
+    parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--worker-class", default="gthread")
-    parser.add_argument("--rounds", type=int, default=3, help="alternating ceiling/detail measurement rounds")
+    parser.add_argument("--rounds", type=int, default=5, help="alternating ceiling/detail measurement rounds")
     parser.add_argument("--local-cache-ttl", default=None, help="override PEAKSHOP_CATALOG_LOCAL_CACHE_TTL_S")
     parser.add_argument("--out", default="reports/bench-catalog.json")
     args = parser.parse_args(argv)
@@ -181,8 +189,9 @@ def main(argv: list[str] | None = None) -> int:
             cold_ratio = hit_ratio(before, cache_counts(base))
             warm_every_product(base + detail)
             wrk.run(hello, "/hello", 1, 2, conns)  # warm-up
-            # The machine is shared: alternate ceiling and detail runs so both see the same background load,
-            # and use the medians.
+            wrk.run(base, detail, PRODUCTS, 2, conns)  # fills every worker's near cache
+            # The machine is shared: alternate ceiling and detail runs so each pair sees the same background
+            # load; the ratio is the median of the paired ratios.
             ceilings, warms, ratios = [], [], []
             before = cache_counts(base)
             for _ in range(args.rounds):
@@ -192,6 +201,7 @@ def main(argv: list[str] | None = None) -> int:
             warm_ratio = hit_ratio(before, cache_counts(base))
             ceiling = sorted(ceilings, key=lambda r: r["rps"])[len(ceilings) // 2]
             warm = sorted(warms, key=lambda r: r["rps"])[len(warms) // 2]
+            ratio = sorted(ratios)[len(ratios) // 2]
             listing = wrk.run(base, "/api/catalog/products?sort=price&page_size=20&page=", 50, secs, conns)
             half = wrk.paced(base, detail, PRODUCTS, secs, warm["rps"] / 2)
     finally:
@@ -200,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     report = {
         "detail_rps": round(warm["rps"], 1),
         "ceiling_rps": round(ceiling["rps"], 1),
-        "ratio": round(warm["rps"] / ceiling["rps"], 3),
+        "ratio": round(ratio, 3),
         "paired_ratios": [round(r, 3) for r in ratios],
         "p50_ms": round(warm["p50_us"] / 1000, 2),
         "p99_ms_half_load": round(half["p99_us"] / 1000, 2),
@@ -208,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
         "targets": {
             "ratio_min": 0.7,
             "p99_ms_half_load_max": 20.0,
-            "ratio_met": warm["rps"] / ceiling["rps"] >= 0.7,
+            "ratio_met": ratio >= 0.7,
             "p99_met": half["p99_us"] / 1000 <= 20.0,
         },
         "runs": {
@@ -226,6 +236,7 @@ def main(argv: list[str] | None = None) -> int:
             "load_generator": "wrk 4.1 (1 thread, keep-alive); half load = closed loop with calibrated think time",
             "connections": conns,
             "seconds_per_run": secs,
+            "ratio": "median of the paired ratios (each detail run right after its ceiling run)",
             "products": PRODUCTS,
             "gunicorn": {
                 "workers": args.workers,

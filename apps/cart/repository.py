@@ -8,7 +8,17 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
+from apps.runtime import erasure
 from apps.runtime.db import Cursor, Database
+
+
+class AccountErased(Exception):
+    """A still-valid session token of an account the privacy worker has erased."""
+
+
+def _refuse_erased(cur: Cursor, account_id: int) -> None:
+    if erasure.is_erased(cur, str(account_id)):
+        raise AccountErased()
 
 
 class CartConflict(Exception):
@@ -43,6 +53,7 @@ def create_anonymous(db: Database, idempotency_key: str | None = None) -> tuple[
 
 def get_or_create_for_account(db: Database, account_id: int) -> tuple[str, bool]:
     def work(cur: Cursor) -> tuple[str, bool]:
+        _refuse_erased(cur, account_id)
         created = (
             cur.execute("INSERT IGNORE INTO carts (id, account_id) VALUES (%s, %s)", (new_cart_id(), account_id)) == 1
         )
@@ -136,6 +147,7 @@ def merge_into_account(
     Locks the account cart before the anonymous one, so concurrent merges serialize without deadlocks."""
 
     def work(cur: Cursor) -> str | None:
+        _refuse_erased(cur, account_id)
         cur.execute("INSERT IGNORE INTO carts (id, account_id) VALUES (%s, %s)", (new_cart_id(), account_id))
         cur.execute(
             "SELECT id, currency, updated_at <= NOW(6) - INTERVAL %s SECOND AS expired FROM carts "
@@ -225,9 +237,11 @@ def expire_abandoned(db: Database, ttl_s: int, batch: int = 500) -> list[str]:
 
 
 def erase_account(db: Database, account_id: int) -> str | None:
-    """GDPR erasure: delete the account's cart; returns its id so caches can be invalidated."""
+    """GDPR erasure: refuse the account's sessions from now on and delete its cart; returns the cart's id so
+    caches can be invalidated."""
 
     def work(cur: Cursor) -> str | None:
+        erasure.record(cur, str(account_id))
         cur.execute("SELECT id FROM carts WHERE account_id = %s FOR UPDATE", (account_id,))
         row = cur.fetchone()
         if row:

@@ -12,7 +12,7 @@ from apps.cart import repository as repo
 from apps.cart.catalog_client import CatalogClient, CatalogUnavailable
 from apps.runtime import tokens
 from apps.runtime.factory import Service
-from apps.runtime.problems import Problem, not_found
+from apps.runtime.problems import Problem, not_found, problem_response
 from apps.runtime.validation import json_body
 
 CART_ID = re.compile(r"[0-9a-f]{32}")
@@ -59,6 +59,11 @@ def build_routes(svc: Service) -> Blueprint:
         if not claims["sub"].isdigit():
             raise Problem(401, "Unauthorized", "session token has no account", "unauthorized")
         return int(claims["sub"])
+
+    @bp.errorhandler(repo.AccountErased)
+    def erased_account(_: repo.AccountErased) -> Response:
+        detail = "the account was erased: its sessions can no longer create carts"
+        return problem_response(401, "Unauthorized", detail, "account-erased")
 
     def cart_key(cart_id: str) -> str:
         return cache.key("cart", cart_id)

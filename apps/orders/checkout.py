@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from apps.runtime import erasure
 from apps.runtime.db import Cursor
 
 SCHEMA_NAME = re.compile(r"[A-Za-z0-9_]{1,64}")
@@ -112,9 +113,16 @@ def place(cur: Cursor, catalog: str, req: CheckoutRequest, *, cancel_unfillable:
     lines = sorted(body["lines"], key=lambda line: line["product_id"])
     currency = body["currency"]
     rejection: Rejection | None = None
+    payment = body["payment"]
+    email, payment_token = body["email"], payment["token"]
+    if req.user_id is not None and erasure.is_erased(cur, req.user_id):
+        rejection = Rejection(401, "account_erased", "the account was erased: its sessions can no longer order")
+        if not cancel_unfillable:
+            raise rejection
+        email, payment_token = erasure.erased_email(req.user_id), "erased"  # accepted before: keep no personal data
     if cancel_unfillable:
         cur.execute("SAVEPOINT reserve")
-    for line in lines:
+    for line in lines if rejection is None else ():
         cur.execute(
             f"UPDATE `{catalog}`.products SET stock = stock - %s "
             "WHERE id = %s AND active = 1 AND stock >= %s AND price_cents = %s AND currency = %s",
@@ -130,7 +138,6 @@ def place(cur: Cursor, catalog: str, req: CheckoutRequest, *, cancel_unfillable:
     now = datetime.now(UTC).replace(tzinfo=None)
     status, reason = ("cancelled", rejection.reason) if rejection else ("pending", "")
     total = sum(line["quantity"] * line["unit_price_cents"] for line in lines)
-    payment = body["payment"]
     cur.execute(
         "INSERT INTO orders (id, user_id, email, status, reason, stock_held, cart_id, currency, total_cents, "
         "payment_token, card_last4, created_at, updated_at) VALUES "
@@ -138,14 +145,14 @@ def place(cur: Cursor, catalog: str, req: CheckoutRequest, *, cancel_unfillable:
         (
             order_id,
             req.user_id,
-            body["email"],
+            email,
             status,
             reason,
             0 if rejection else 1,
             body["cart_id"],
             currency,
             total,
-            payment["token"],
+            payment_token,
             payment["card_last4"],
             now,
             now,

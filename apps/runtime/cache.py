@@ -3,9 +3,9 @@ a rolling deploy), TTLs are jittered (no synchronized expiry), a miss takes a sh
 loads while others wait briefly (stampede protection), writes invalidate explicitly, and any Redis failure
 degrades to the loader: a cache outage costs latency, never errors.
 
-Public, non-personal data may also use a tiny per-process near cache (`local=True`, LOCAL_CACHE_TTL_S, default
-1 s): it saves the Redis round trip on hot keys. Other processes may serve a value up to that long after an
-invalidation; a client that has just written bypasses it (read-your-writes)."""
+Public, non-personal data may also use a per-process near cache (`local=True`, LOCAL_CACHE_TTL_S): it saves
+the Redis round trip on hot keys. Invalidations reach every process's near cache by pub/sub (near_cache.py);
+a client that has just written bypasses it (read-your-writes)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ import redis
 
 from apps.runtime import redis_iam
 from apps.runtime.metrics import Metrics
+from apps.runtime.near_cache import NearCache
 
 log = logging.getLogger("peakshop.cache")
 REDIS_ERRORS = (redis.RedisError, OSError)
@@ -51,9 +52,8 @@ class Cache:
         self.retry_after_s = retry_after_s
         self.lock_wait_s = lock_wait_s
         self._down_until = 0.0
-        self.local_ttl_s = local_ttl_s
         self.bypass_local = bypass_local
-        self._local: dict[str, tuple[float, bytes]] = {}
+        self.near = NearCache(self.client, f"{self.prefix}:invalidate", local_ttl_s, retry_after_s)
 
     def key(self, *parts: object) -> str:
         return ":".join([self.prefix, *map(str, parts)])
@@ -80,17 +80,17 @@ class Cache:
         self, key: str, loader: Callable[[], Any], ttl: int | None = None, local: bool = False
     ) -> bytes | None:
         """Like get_or_load but returns the serialized JSON, so a hit is served without re-encoding."""
-        use_local = local and self.local_ttl_s > 0 and not self.bypass_local()
-        if use_local:
-            entry = self._local.get(key)
-            if entry is not None and entry[0] > time.monotonic():
-                self.metrics.count_cache("local_hit")
-                return entry[1]
+        near = self.near
+        if not (local and near.enabled) or self.bypass_local():
+            return self._shared(key, loader, ttl)
+        raw = near.get(key)
+        if raw is not None:
+            self.metrics.count_cache("local_hit")
+            return raw
+        mark = near.mark()
         raw = self._shared(key, loader, ttl)
-        if use_local and raw is not None:
-            if len(self._local) >= 10_000:
-                self._local.clear()
-            self._local[key] = (time.monotonic() + self.local_ttl_s, raw)
+        if raw is not None:
+            near.put(key, raw, mark)
         return raw
 
     def _shared(self, key: str, loader: Callable[[], Any], ttl: int | None) -> bytes | None:
@@ -133,35 +133,44 @@ class Cache:
         """Delete keys after a committed write. Failures are logged: TTL bounds the staleness."""
         if not keys:
             return
-        for key in keys:
-            self._local.pop(key, None)
-        try:
-            self.client.delete(*keys)
-        except REDIS_ERRORS as exc:
-            self._failed(exc)
+        self.near.drop(keys)
+        self._write_and_announce(lambda pipe: pipe.delete(*keys), keys)
 
     def generation(self, name: str, local: bool = False) -> int:
         """A counter embedded in keys of derived data (lists, searches); bumping it invalidates them all."""
         if not self.available:
             return 0
         gen_key = self.key("gen", name)
-        use_local = local and self.local_ttl_s > 0 and not self.bypass_local()
-        entry = self._local.get(gen_key) if use_local else None
-        if entry is not None and entry[0] > time.monotonic():
-            return int(entry[1])
+        near = self.near
+        use_local = local and near.enabled and not self.bypass_local()
+        if use_local:
+            cached = near.get(gen_key)
+            if cached is not None:
+                return int(cached)
+        mark = near.mark()
         try:
             value = int(self.client.get(gen_key) or 0)
         except REDIS_ERRORS as exc:
             self._failed(exc)
             return 0
         if use_local:
-            self._local[gen_key] = (time.monotonic() + self.local_ttl_s, str(value).encode())
+            near.put(gen_key, str(value).encode(), mark)
         return value
 
     def bump(self, name: str) -> None:
-        self._local.clear()  # derived keys embed the generation; drop this process's copies at once
+        """Invalidate everything derived from generation `name` (the old keys expire by TTL)."""
+        gen_key = self.key("gen", name)
+        self.near.clear()  # derived keys embed the generation; drop this process's copies at once
+        self._write_and_announce(lambda pipe: pipe.incr(gen_key), (gen_key,))
+
+    def _write_and_announce(self, write: Callable[[Any], object], keys: tuple[str, ...]) -> None:
+        """One round trip: the write, then (with near caches) the message telling other processes to drop keys."""
         try:
-            self.client.incr(self.key("gen", name))
+            pipe = self.client.pipeline(transaction=False)
+            write(pipe)
+            if self.near.enabled:
+                self.near.publish(pipe, keys)
+            pipe.execute()
         except REDIS_ERRORS as exc:
             self._failed(exc)
 

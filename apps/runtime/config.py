@@ -150,7 +150,12 @@ COMMON_SETTINGS: tuple[Setting, ...] = (
     Setting("REDIS_TIMEOUT_S", number(0.01, 10), "0.25", "Redis socket timeout; beyond it the cache is bypassed"),
     Setting("REDIS_RETRY_AFTER_S", number(0.1, 600), "1", "After a Redis failure, bypass the cache this long"),
     Setting("CACHE_TTL_S", integer(1, 86400), "300", "Base cache TTL (jittered +-10%)"),
-    Setting("LOCAL_CACHE_TTL_S", number(0, 60), "1", "Per-process near cache for public data; 0 disables"),
+    Setting(
+        "LOCAL_CACHE_TTL_S",
+        number(0, 60),
+        "30",
+        "Per-process near cache for public data, invalidated by pub/sub (this is the bound); 0 disables",
+    ),
     Setting("MAX_BODY_BYTES", integer(256, 10_000_000), "65536", "Largest accepted request body"),
     Setting("LOG_LEVEL", choice("DEBUG", "INFO", "WARNING", "ERROR"), "INFO", "Log level"),
     Setting("DRAIN_S", number(0, 300), "5", "After SIGTERM: seconds /readyz reports 503 before shutdown"),

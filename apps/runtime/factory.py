@@ -24,7 +24,6 @@ from apps.runtime.validation import SchemaValidators
 
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 _QUIET_PATHS = ("/healthz", "/readyz", "/metrics")
-access_log = logging.getLogger("peakshop.access")
 
 
 @dataclass
@@ -36,6 +35,7 @@ class Service:
     cache: Cache
     openapi: dict[str, Any]
     validators: SchemaValidators
+    access_log: logs.AccessLog
     extras: dict[str, Any] = field(default_factory=dict)
 
     def validate(self, schema_name: str, data: Any) -> Any:
@@ -69,7 +69,7 @@ def create_service_app(
         iam_group=settings.redis_iam_group,
     )
     doc = yaml.safe_load(openapi_path.read_text())
-    service = Service(name, settings, metrics, db, cache, doc, SchemaValidators(doc))
+    service = Service(name, settings, metrics, db, cache, doc, SchemaValidators(doc), logs.AccessLog(name))
 
     app = Flask(f"peakshop.{name}")
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
@@ -94,7 +94,7 @@ def _register_observability(app: Flask, service: Service) -> None:
     window = service.settings.read_your_writes_s
     requests_total, latency = service.metrics.requests, service.metrics.latency
     children: dict[tuple[str, str, int], tuple[Any, Any]] = {}  # labels() is a locked lookup; cache the children
-    info = logging.INFO
+    access = service.access_log
 
     @app.before_request
     def _start() -> None:
@@ -123,14 +123,8 @@ def _register_observability(app: Flask, service: Service) -> None:
         request_id = ctx_g.get("request_id", "")
         response.headers["X-Request-ID"] = request_id
         consistency.remember_write(response, window, api_path)
-        if (status >= 500 or req.path not in _QUIET_PATHS) and access_log.isEnabledFor(info):
-            fields = {"method": method, "route": route, "status": status, "duration_ms": round(elapsed * 1000, 2)}
-            if request_id:
-                fields["request_id"] = request_id  # spares the formatter a request-context lookup
-            # makeRecord + handle is what .info() does, minus the stack walk for a caller nobody logs
-            access_log.handle(
-                access_log.makeRecord(access_log.name, info, __file__, 0, "request", (), None, "_finish", fields)
-            )
+        if (status >= 500 or req.path not in _QUIET_PATHS) and access.enabled:
+            access.write(method, route, status, round(elapsed * 1000, 2), request_id)
         return response
 
     @app.errorhandler(DatabaseUnavailable)

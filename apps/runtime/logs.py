@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
+import threading
 import time
-from typing import Any
+from typing import Any, TextIO
 
 from flask import g, has_request_context
 
@@ -14,20 +16,23 @@ _encode = json.JSONEncoder(default=str).encode  # json.dumps(default=...) builds
 _RESERVED = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 
 
-class JsonFormatter(logging.Formatter):
-    """Lean on purpose: it runs for every request's access line."""
-
-    def __init__(self, service: str) -> None:
-        super().__init__()
-        self.service = service
+class _Timestamps:
+    def __init__(self) -> None:
         self._second = -1
         self._stamp = ""
 
-    def _timestamp(self, created: float) -> str:
+    def __call__(self, created: float) -> str:
         second = int(created)
         if second != self._second:  # strftime once per second, not per line
             self._second, self._stamp = second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
         return f"{self._stamp}.{int((created - second) * 1000):03d}Z"
+
+
+class JsonFormatter(logging.Formatter):
+    def __init__(self, service: str) -> None:
+        super().__init__()
+        self.service = service
+        self._timestamp = _Timestamps()
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
@@ -61,3 +66,66 @@ def configure(service: str, level: str) -> None:
         root.addHandler(handler)
     handler.setFormatter(JsonFormatter(service))
     root.setLevel(level)
+
+
+class AccessLog:
+    """The per-request access line, in JsonFormatter's shape, written without a LogRecord or a Formatter and
+    flushed by a daemon thread at least every `flush_s` instead of once per line (like nginx's `access_log ...
+    flush=1s`): it runs on every request, and those steps cost more than the request's own work on a cache hit.
+    A SIGKILLed process may lose its last second of access lines; errors still go through logging, unbuffered.
+    The `peakshop.access` logger's level still switches it on and off."""
+
+    _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+    def __init__(self, service: str, stream: TextIO | None = None, flush_s: float = 1.0) -> None:
+        self.stream = stream or sys.stdout
+        self.flush_s = flush_s
+        self._logger = logging.getLogger("peakshop.access")
+        self._head = f'", "level": "INFO", "service": {_encode(service)}, "logger": "peakshop.access", "msg": "request"'
+        self._methods = {m: _encode(m) for m in self._METHODS}
+        self._routes: dict[str, str] = {}
+        self._timestamp = _Timestamps()
+        self._lock = threading.Lock()
+        self._dirty = False
+        self._flusher_pid = 0
+
+    @property
+    def enabled(self) -> bool:
+        return self._logger.isEnabledFor(logging.INFO)
+
+    def write(self, method: str, route: str, status: int, duration_ms: float, request_id: str) -> None:
+        """`route` is an app URL rule (a small fixed set, encoded once); `request_id` is one the factory checked or
+        generated (letters, digits and ._:- only, nothing JSON escapes)."""
+        encoded_route = self._routes.get(route)
+        if encoded_route is None:
+            encoded_route = self._routes[route] = _encode(route)
+        encoded_method = self._methods.get(method) or _encode(method)
+        line = (
+            f'{{"ts": "{self._timestamp(time.time())}{self._head}, "request_id": "{request_id}", "method": '
+            f'{encoded_method}, "route": {encoded_route}, "status": {status}, "duration_ms": {duration_ms}}}\n'
+        )
+        if self._flusher_pid != os.getpid():
+            self._start_flusher()
+        with self._lock:
+            self.stream.write(line)
+            self._dirty = True
+
+    def flush(self) -> None:
+        with self._lock:
+            if self._dirty:
+                self._dirty = False
+                self.stream.flush()
+
+    def _start_flusher(self) -> None:
+        with self._lock:
+            pid = os.getpid()
+            if self._flusher_pid == pid:
+                return
+            self._flusher_pid = pid
+
+        def loop() -> None:
+            while self._flusher_pid == pid:
+                time.sleep(self.flush_s)
+                self.flush()
+
+        threading.Thread(target=loop, name="access-log-flush", daemon=True).start()

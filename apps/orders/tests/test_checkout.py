@@ -9,7 +9,9 @@ import pymysql
 import pytest
 from flask import Flask
 
+from apps.orders.checkout import CheckoutRequest, place
 from apps.orders.tests.conftest import checkout_body, new_key
+from apps.runtime import erasure
 from apps.testing import ContractClient
 from apps.workers.localenv import CheckoutPlatform
 
@@ -148,3 +150,25 @@ def test_user_sees_own_orders_only(api: ContractClient, platform: CheckoutPlatfo
     assert placed["id"] in [o["id"] for o in listed]
     assert api.get(f"/api/orders/orders/{placed['id']}", headers=bob).status_code == 404
     assert api.get("/api/orders/orders").status_code == 401
+
+
+def test_an_erased_accounts_session_cannot_order(api: ContractClient, platform: CheckoutPlatform, orders_app: Flask):
+    (pid,) = platform.seed_products(1, stock=5)
+    db = orders_app.extensions["peakshop"].db
+    db.write(lambda cur: erasure.record(cur, "4343"))  # what the privacy worker records with the erasure
+    token = platform.session_token("4343")
+    resp = api.post(
+        "/api/orders/checkout",
+        json=checkout_body([(pid, 1)]),
+        headers={"Idempotency-Key": new_key(), "Authorization": f"Bearer {token}"},
+    )
+    assert resp.status_code == 401 and resp.get_json()["type"].endswith("/account-erased")
+    # a checkout accepted (202) before the erasure and completed by the worker after it keeps no personal data
+    req = CheckoutRequest("user:4343", new_key(), "4343", checkout_body([(pid, 1)]))
+    order, created = db.write(lambda cur: place(cur, platform.catalog_db, req, cancel_unfillable=True))
+    assert created and (order["status"], order["reason"]) == ("cancelled", "account_erased")
+    stored = platform.sql(
+        platform.orders_db, "SELECT email, payment_token, stock_held FROM orders WHERE id = %s", (order["id"],)
+    )
+    assert stored == [{"email": erasure.erased_email("4343"), "payment_token": "erased", "stock_held": 0}]
+    assert platform.stock(pid) == 5

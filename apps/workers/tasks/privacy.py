@@ -7,18 +7,20 @@ batch (warm shutdown).
 
 What it erases: the account's cart (deleted with cart's own `erase_account`, and its Redis entry invalidated)
 and the account's orders, which are retained for accounting, so their personal data is pseudonymised (email,
-payment token) rather than deleted. accounts erases its own tables itself. Idempotent: erasing twice changes
-nothing more."""
+payment token) rather than deleted. Both services also record the subject, so its still-unexpired session
+tokens can no longer create carts or orders (apps/runtime/erasure.py). accounts erases its own tables itself.
+Idempotent: erasing twice changes nothing more."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import threading
 from typing import Any
 
 from apps.cart import repository as cart_repository
+from apps.runtime import erasure
+from apps.runtime.db import Cursor
 from apps.workers.context import WorkerContext
 from apps.workers.schema import UnsupportedSchema
 
@@ -26,15 +28,17 @@ log = logging.getLogger("peakshop.workers.privacy")
 ERASURE_TYPES = frozenset({"account.erasure_requested"})  # the accepted message types (their schema versions)
 
 
-def erased_email(user_id: str) -> str:
-    return f"erased-{hashlib.sha256(user_id.encode()).hexdigest()[:16]}@invalid"
-
-
 def erase_user(ctx: WorkerContext, user_id: str) -> int:
-    return ctx.db.execute(
-        "UPDATE orders SET email = %s, payment_token = 'erased' WHERE user_id = %s AND payment_token <> 'erased'",
-        (erased_email(user_id), user_id),
-    )
+    """Pseudonymise the account's orders and refuse its sessions from now on (one transaction)."""
+
+    def work(cur: Cursor) -> int:
+        erasure.record(cur, user_id)
+        return cur.execute(
+            "UPDATE orders SET email = %s, payment_token = 'erased' WHERE user_id = %s AND payment_token <> 'erased'",
+            (erasure.erased_email(user_id), user_id),
+        )
+
+    return ctx.db.write(work)
 
 
 def erase_cart(ctx: WorkerContext, account_id: int) -> None:

@@ -17,12 +17,12 @@ from PIL import Image
 from apps.accounts.privacy_queue import PrivacyQueue
 from apps.localdeps.stack import wait_until
 from apps.orders.tests.conftest import checkout_body, new_key
+from apps.runtime.erasure import erased_email
 from apps.testing import ContractClient
 from apps.workers import queues as sqsq
 from apps.workers import schema
 from apps.workers.celery_app import make_celery, send
 from apps.workers.localenv import REPO, CheckoutPlatform
-from apps.workers.tasks.privacy import erased_email
 
 
 def test_max_receives_matches_the_infrastructure_queues():
@@ -119,6 +119,12 @@ def test_privacy_worker_erases_order_pii_from_accounts_requests(api: ContractCli
 
     assert wait_until(erased, 30), platform.log_tail("privacy-worker")
     assert platform.sql(platform.cart_db, "SELECT id FROM carts WHERE account_id = 4242") == []
+    again = api.post(
+        "/api/orders/checkout",
+        json=checkout_body([(pid, 1)]),
+        headers={"Idempotency-Key": new_key(), "Authorization": f"Bearer {token}"},
+    )
+    assert again.status_code == 401  # the session token has not expired, but its account is gone
     assert cache.get(f"cart:v1:cart:{cart_id}") is None
     # the unknown message was not deleted: it keeps coming back until the redrive policy dead-letters it
     assert wait_until(lambda: sqsq.depth(platform.sqs(), platform.dlqs["privacy"]).visible == 1, 40)

@@ -273,7 +273,8 @@ class DataStack(LayerStack):
             user_id=f"{self.prefix}-app",
             user_name=f"{self.prefix}-app",
             engine="redis",
-            access_string="on ~* +@all -@dangerous",
+            # Redis 7 users get no pub/sub channels unless granted: only the near caches' invalidation channels.
+            access_string="on ~* &*:invalidate +@all -@dangerous",
             authentication_mode=ElasticacheUserAuthenticationMode(type="iam"),
         )
         user_group = ElasticacheUserGroup(

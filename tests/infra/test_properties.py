@@ -133,6 +133,15 @@ def test_redis_is_multi_az_encrypted_and_passwordless(platform: Platform) -> Non
         assert "auth_token" not in group and group["user_group_ids"]
 
 
+def test_redis_users_reach_only_the_near_cache_invalidation_channels(platform: Platform) -> None:
+    users = [user for _stack, _key, user in all_resources(platform.docs, "aws_elasticache_user")]
+    assert users
+    for user in users:
+        channels = [rule for rule in user["access_string"].split() if rule.startswith("&") or rule == "allchannels"]
+        assert channels in ([], ["&*:invalidate"]), user["access_string"]  # apps/runtime/near_cache.py
+    assert any(user["access_string"].startswith("on ") and "&*:invalidate" in user["access_string"] for user in users)
+
+
 def test_no_security_group_opens_a_data_port_to_the_world(platform: Platform) -> None:
     for stack, key, rule in all_resources(platform.docs, "aws_vpc_security_group_ingress_rule"):
         opens_data = (

@@ -18,20 +18,53 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
+_COMPONENT = "#/components/schemas/"
+
+
+class _Unresolvable(Exception):
+    pass
+
+
+def _inlined(node: Any, schemas: dict[str, Any], chain: frozenset[str]) -> Any:
+    """`node` with every component `$ref` replaced by the schema it names (kept alongside any sibling keywords
+    with allOf). Resolving references through the registry costs more than validating the body itself."""
+    if isinstance(node, list):
+        return [_inlined(item, schemas, chain) for item in node]
+    if not isinstance(node, dict):
+        return node
+    rest = {key: _inlined(value, schemas, chain) for key, value in node.items() if key != "$ref"}
+    if "$ref" not in node:
+        return rest
+    ref = node["$ref"]
+    name = ref[len(_COMPONENT) :] if isinstance(ref, str) and ref.startswith(_COMPONENT) else None
+    if name is None or name in chain or name not in schemas:
+        raise _Unresolvable(ref)  # another kind of reference, or a recursive schema
+    target = _inlined(schemas[name], schemas, chain | {name})
+    return {"allOf": [target, rest]} if rest else target
+
+
 class SchemaValidators:
     def __init__(self, openapi_doc: dict[str, Any]) -> None:
         resource = Resource.from_contents(openapi_doc, default_specification=DRAFT202012)
         self._registry: Registry = Registry().with_resource("urn:openapi", resource)
         self._cache: dict[str, Draft202012Validator] = {}
-        self._names = set(openapi_doc.get("components", {}).get("schemas", {}))
+        self._schemas: dict[str, Any] = openapi_doc.get("components", {}).get("schemas", {})
 
     def validator(self, schema_name: str) -> Draft202012Validator:
-        if schema_name not in self._names:
+        if schema_name not in self._schemas:
             raise KeyError(f"no components.schemas.{schema_name} in the OpenAPI document")
         if schema_name not in self._cache:
-            ref = {"$ref": f"urn:openapi#/components/schemas/{schema_name}"}
-            self._cache[schema_name] = Draft202012Validator(ref, registry=self._registry)
+            try:
+                schema = _inlined(self._schemas[schema_name], self._schemas, frozenset({schema_name}))
+                self._cache[schema_name] = Draft202012Validator(schema)
+            except _Unresolvable:
+                self._cache[schema_name] = self.resolving_validator(schema_name)
         return self._cache[schema_name]
+
+    def resolving_validator(self, schema_name: str) -> Draft202012Validator:
+        """The schema validated as written, references resolved through the document (the reference semantics)."""
+        ref = {"$ref": f"urn:openapi{_COMPONENT}{schema_name}"}
+        return Draft202012Validator(ref, registry=self._registry)
 
     def validate(self, schema_name: str, data: Any) -> Any:
         errors = sorted(self.validator(schema_name).iter_errors(data), key=lambda e: list(e.absolute_path))

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import sys
 import threading
 import time
+from collections.abc import Callable
 from typing import Any, TextIO
 
 from flask import g, has_request_context
+
+from apps.runtime.process_thread import ProcessThread
 
 _encode = json.JSONEncoder(default=str).encode  # json.dumps(default=...) builds a new encoder per call
 _RESERVED = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
@@ -88,7 +90,7 @@ class AccessLog:
         self._timestamp = _Timestamps()
         self._lock = threading.Lock()
         self._dirty = False
-        self._flusher_pid = 0
+        self._flusher = ProcessThread("access-log-flush", self._flush_every, lambda: None)
 
     @property
     def enabled(self) -> bool:
@@ -105,8 +107,7 @@ class AccessLog:
             f'{{"ts": "{self._timestamp(time.time())}{self._head}, "request_id": "{request_id}", "method": '
             f'{encoded_method}, "route": {encoded_route}, "status": {status}, "duration_ms": {duration_ms}}}\n'
         )
-        if self._flusher_pid != os.getpid():
-            self._start_flusher()
+        self._flusher.ensure()
         with self._lock:
             self.stream.write(line)
             self._dirty = True
@@ -117,16 +118,7 @@ class AccessLog:
                 self._dirty = False
                 self.stream.flush()
 
-    def _start_flusher(self) -> None:
-        with self._lock:
-            pid = os.getpid()
-            if self._flusher_pid == pid:
-                return
-            self._flusher_pid = pid
-
-        def loop() -> None:
-            while self._flusher_pid == pid:
-                time.sleep(self.flush_s)
-                self.flush()
-
-        threading.Thread(target=loop, name="access-log-flush", daemon=True).start()
+    def _flush_every(self, current: Callable[[], bool]) -> None:
+        while current():
+            time.sleep(self.flush_s)
+            self.flush()

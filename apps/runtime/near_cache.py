@@ -13,12 +13,13 @@ from __future__ import annotations
 import contextlib
 import itertools
 import logging
-import os
-import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import redis
+
+from apps.runtime.process_thread import ProcessThread
 
 log = logging.getLogger("peakshop.cache")
 REDIS_ERRORS = (redis.RedisError, OSError)
@@ -38,16 +39,14 @@ class NearCache:
         self._entries: dict[str, tuple[float, bytes]] = {}
         self._events = itertools.count()  # next() is atomic under the GIL
         self._last_event = next(self._events)
-        self._listener_pid = 0
-        self._start_lock = threading.Lock()
+        self._listener = ProcessThread("near-cache-invalidations", self._listen, self._forget_inherited)
 
     @property
     def enabled(self) -> bool:
         return self.ttl_s > 0
 
     def get(self, key: str) -> bytes | None:
-        if self._listener_pid != os.getpid():
-            self._start_listener()
+        self._listener.ensure()
         entry = self._entries.get(key)
         if entry is not None and entry[0] > time.monotonic():
             return entry[1]
@@ -78,18 +77,12 @@ class NearCache:
         """Queue the message telling every other process to drop `keys` (on the caller's pipeline)."""
         pipe.publish(self.channel, _SEPARATOR.join(keys))
 
-    def _start_listener(self) -> None:
-        with self._start_lock:
-            pid = os.getpid()
-            if self._listener_pid == pid:
-                return
-            self._listener_pid = pid
-            self.subscribed = False
-            self.clear()  # a forked worker cannot trust copies made before it had a listener
-            threading.Thread(target=self._listen, args=(pid,), name="near-cache-invalidations", daemon=True).start()
+    def _forget_inherited(self) -> None:
+        self.subscribed = False
+        self.clear()  # a forked worker cannot trust copies made before it had a listener
 
-    def _listen(self, pid: int) -> None:
-        while self._listener_pid == pid:
+    def _listen(self, current: Callable[[], bool]) -> None:
+        while current():
             pubsub = self.client.pubsub()
             try:
                 self._follow(pubsub)

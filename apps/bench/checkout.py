@@ -148,6 +148,12 @@ def cpu_seconds(pids: dict[str, list[int]]) -> dict[str, float]:
     return out
 
 
+def cpu_cores(groups: dict[str, list[int]], before: dict[str, float], seconds: float) -> dict[str, float]:
+    after = cpu_seconds(groups)
+    cores = {k: round((after[k] - before[k]) / seconds, 2) for k in groups}
+    return {**cores, "total": round(sum(cores.values()), 2), "machine": os.cpu_count() or 1}
+
+
 def process_tree(root: int) -> list[int]:
     found, todo = [], [root]
     while todo:
@@ -246,9 +252,17 @@ class SteadyRun:
 
 
 def steady_run(
-    platform: CheckoutPlatform, sqs: Any, port: int, products: list[int], hot: list[int], rate: float, seconds: float
+    platform: CheckoutPlatform,
+    sqs: Any,
+    port: int,
+    products: list[int],
+    hot: list[int],
+    rate: float,
+    seconds: float,
+    groups: dict[str, list[int]],
 ) -> SteadyRun:
-    """Open loop at `rate` for `seconds`, backlog sampled every 5 s, then a bounded drain and time to paid."""
+    """Open loop at `rate` for `seconds`, backlog sampled every 5 s, then a bounded drain and time to paid; the
+    CPU cores each process used during the load say what the pipeline costs at that rate."""
     since = platform.sql(platform.orders_db, "SELECT NOW(6) AS t")[0]["t"]
     backlog_start = backlog(platform, sqs)
     samples: list[dict[str, int]] = []
@@ -260,7 +274,9 @@ def steady_run(
 
     sampler = threading.Thread(target=sample)
     sampler.start()
+    cpu_before, t0 = cpu_seconds(groups), time.monotonic()
     results = open_loop(port, products, hot, rate, seconds)
+    cores = cpu_cores(groups, cpu_before, time.monotonic() - t0)
     stop.set()
     sampler.join()
     drain_s = wait_settled(platform, 90)
@@ -276,6 +292,7 @@ def steady_run(
             "drain_after_s": round(drain_s, 1),
             "backlog_start": backlog_start,
             "backlog_samples_every_5s": samples,
+            "cpu_cores": cores,
         },
     )
 
@@ -384,13 +401,6 @@ def main(argv: list[str] | None = None) -> int:
         # steady runs first, on empty queues: can the workers keep up? (a low rate shows the pipeline's own
         # latency; STEADY_RATE is the target)
         broker = broker_ceiling(platform, sqs)
-        runs = [
-            steady_run(platform, sqs, port, products, hot, rate, secs)
-            for rate, secs in ((args.low_rate, args.low_s), (args.steady_rate, args.steady_s))
-        ]
-        steady = runs[-1]
-
-        # then the peak: how many checkouts/s the service takes (the workers catch up afterwards)
         groups = {
             "gunicorn (orders)": process_tree(gunicorn.pid),
             "mariadb writer": [deps.writer.proc.pid],  # type: ignore[union-attr]
@@ -402,6 +412,13 @@ def main(argv: list[str] | None = None) -> int:
             "notifications worker": process_tree(mailer.pid),
             "load generator": [os.getpid()],
         }
+        runs = [
+            steady_run(platform, sqs, port, products, hot, rate, secs, groups)
+            for rate, secs in ((args.low_rate, args.low_s), (args.steady_rate, args.steady_s))
+        ]
+        steady = runs[-1]
+
+        # then the peak: how many checkouts/s the service takes (the workers catch up afterwards)
         cpu_before, t0 = cpu_seconds(groups), time.monotonic()
         peak = closed_loop(port, products, hot, args.clients, args.peak_s)
         peak_s = time.monotonic() - t0

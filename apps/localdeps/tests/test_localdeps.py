@@ -3,6 +3,7 @@ survives crashes, measurable lag, a clear error for a missing binary, and a CLI 
 
 from __future__ import annotations
 
+import datetime
 import json
 import secrets
 import signal
@@ -116,3 +117,29 @@ def test_cli_prints_endpoints_and_stops_cleanly():
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_moto_launcher_answers_as_moto_does():
+    from moto.backends import list_of_moto_modules as moto_modules
+    from moto.core.utils import unix_time_millis as moto_clock
+    from moto.sqs.models import sqs_backends
+
+    from apps.localdeps.moto_main import (
+        is_message_valid_based_on_retention_period,
+        list_of_moto_modules,
+        unix_time_millis,
+    )
+
+    assert abs(unix_time_millis() - moto_clock()) < 50
+    when = datetime.datetime(2026, 11, 27, 12, 0, 0)
+    assert unix_time_millis(when) == moto_clock(when)
+    assert list(list_of_moto_modules()) == list(moto_modules()) and "sqs" in list_of_moto_modules()
+
+    backend = sqs_backends["123456789012"]["eu-west-1"]
+    queue_name = backend.create_queue(f"retention-{secrets.token_hex(3)}", MessageRetentionPeriod="60").name
+    fresh = backend.send_message(queue_name, "fresh")
+    expired = backend.send_message(queue_name, "expired")
+    expired.sent_timestamp -= 61_000
+    for message, kept in ((fresh, True), (expired, False)):
+        assert backend.is_message_valid_based_on_retention_period(queue_name, message) is kept  # moto's own
+        assert is_message_valid_based_on_retention_period(backend, queue_name, message) is kept

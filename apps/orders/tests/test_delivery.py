@@ -10,6 +10,7 @@ from apps.localdeps.stack import wait_until
 from apps.orders.tests.conftest import checkout_body, new_key
 from apps.payments.provider import FakeProvider
 from apps.testing import ContractClient
+from apps.workers import queues as sqsq
 from apps.workers.localenv import CheckoutPlatform
 
 
@@ -56,3 +57,5 @@ def test_sigterm_is_a_warm_shutdown_the_running_task_finishes(api: ContractClien
     assert worker.wait(30) == 0
     rows = platform.sql(platform.orders_db, "SELECT status FROM orders WHERE id = %s", (order_id,))
     assert rows == [{"status": "paid"}]  # finished before exiting, not abandoned to redelivery
+    depth = sqsq.depth(platform.sqs(), platform.queues["orders"])
+    assert depth.visible + depth.in_flight == 0  # and its batched acknowledgement was sent before the exit

@@ -1,0 +1,62 @@
+"""`python -P apps/localdeps/moto_main.py`: moto's server, made cheaper per request without changing answers.
+
+The checkout bench found the stand-in, not the platform, setting the pipeline's pace: at 100 checkouts/s moto
+used more CPU than gunicorn. Four costs are removed here; every answer stays the same:
+- SQS asks every message whether it is visible and not delayed on each send, receive, delete and attribute
+  read, and each answer called `unix_time_millis()`, which builds two datetimes (about 9 us, against 0.1 us
+  for `time.time()`). Those scans are O(messages in the queue), so a few thousand queued messages made each
+  request cost tens of milliseconds. The clock's value is the same (ms since the epoch); an explicit datetime
+  argument still goes to moto's own function.
+- Each received message's retention check read the queue's retention period through get_queue_attributes,
+  which computes every attribute three times, each with three O(messages) counts; it is read directly.
+- Routing each request listed moto's package directory (`os.listdir` plus a `stat` per entry); the listing
+  of an installed package does not change while it runs, so it is read once.
+- werkzeug wrote an access-log line per request; errors are still logged."""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import logging
+import sys
+import time
+from collections.abc import Iterable
+
+import moto.backends as moto_backends
+import moto.sqs.models as sqs_models
+from moto.server import main
+
+_moto_unix_time_millis = sqs_models.unix_time_millis
+_moto_modules = moto_backends.list_of_moto_modules
+
+
+def unix_time_millis(dt: datetime.datetime | None = None) -> float:
+    return time.time() * 1000.0 if dt is None else _moto_unix_time_millis(dt)
+
+
+@functools.cache
+def moto_modules() -> tuple[str, ...]:
+    return tuple(_moto_modules())
+
+
+def list_of_moto_modules() -> Iterable[str]:
+    return moto_modules()
+
+
+def is_message_valid_based_on_retention_period(
+    backend: sqs_models.SQSBackend, queue_name: str, message: sqs_models.Message
+) -> bool:
+    retention_s = backend.get_queue(queue_name).message_retention_period  # type: ignore[attr-defined]
+    return bool(retention_s + message.sent_timestamp / 1000 > time.time())
+
+
+def patch() -> None:
+    sqs_models.unix_time_millis = unix_time_millis
+    sqs_models.SQSBackend.is_message_valid_based_on_retention_period = is_message_valid_based_on_retention_period  # type: ignore[method-assign]
+    moto_backends.list_of_moto_modules = list_of_moto_modules
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+
+
+if __name__ == "__main__":
+    patch()
+    sys.exit(main())

@@ -463,7 +463,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps({k: report[k] for k in list(report)[:6]}, indent=2))
         return 0
     finally:
-        platform.stop_all()
+        platform.close()
         if gunicorn is not None and gunicorn.poll() is None:
             gunicorn.terminate()
             try:

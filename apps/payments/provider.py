@@ -88,18 +88,26 @@ class FakeProvider:
         conn = getattr(self._local, "conn", None)
         if conn is None:
             conn = sqlite3.connect(self.ledger_path, timeout=30, isolation_level=None)
+            # survives a killed process (the crash tests); only a power loss could drop the last calls
+            conn.execute("PRAGMA synchronous=NORMAL")
             self._local.conn = conn
         return conn
 
     def _once(self, op: str, key: str, amount_cents: int, result: dict[str, str]) -> dict[str, str]:
-        """Record the first result for (op, key) and return whatever was recorded first."""
+        """Record the first result for (op, key) and return whatever was recorded first, in one transaction."""
         db = self._db()
-        db.execute(
-            "INSERT OR IGNORE INTO calls VALUES (?, ?, ?, ?, ?, 0)",
-            (op, key, json.dumps(result), amount_cents, time.time()),
-        )
-        db.execute("UPDATE calls SET requests = requests + 1 WHERE op = ? AND idempotency_key = ?", (op, key))
-        row = db.execute("SELECT result FROM calls WHERE op = ? AND idempotency_key = ?", (op, key)).fetchone()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.execute(
+                "INSERT OR IGNORE INTO calls VALUES (?, ?, ?, ?, ?, 0)",
+                (op, key, json.dumps(result), amount_cents, time.time()),
+            )
+            db.execute("UPDATE calls SET requests = requests + 1 WHERE op = ? AND idempotency_key = ?", (op, key))
+            row = db.execute("SELECT result FROM calls WHERE op = ? AND idempotency_key = ?", (op, key)).fetchone()
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
         return dict(json.loads(row[0]))
 
     def client_session(self, order_id: str, return_url: str) -> ClientSession:

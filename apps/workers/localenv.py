@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import os
 import secrets
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -178,3 +179,8 @@ class CheckoutPlatform:
                 proc.kill()
                 proc.wait(5)
         self.procs.clear()
+
+    def close(self) -> None:
+        """Stop the processes and remove the work directory (logs, mail sink, provider ledger)."""
+        self.stop_all()
+        shutil.rmtree(self.workdir, ignore_errors=True)

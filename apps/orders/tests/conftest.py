@@ -20,7 +20,7 @@ from apps.workers.localenv import CheckoutPlatform
 def platform(deps: LocalDeps) -> Iterator[CheckoutPlatform]:
     p = CheckoutPlatform(deps, visibility_timeout_s=4)
     yield p
-    p.stop_all()
+    p.close()
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ from apps.workers.localenv import CheckoutPlatform
 def platform(deps: LocalDeps) -> Iterator[CheckoutPlatform]:
     p = CheckoutPlatform(deps, visibility_timeout_s=2)
     yield p
-    p.stop_all()
+    p.close()
 
 
 @pytest.fixture(scope="module")

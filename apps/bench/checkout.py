@@ -34,6 +34,7 @@ from apps.workers.localenv import REPO, CheckoutPlatform
 REPORT = REPO / "reports" / "bench-checkout.json"
 HOT_PRODUCTS, HOT_STOCK, HOT_SHARE = 20, 40, 0.05  # a few products sell out under contention
 PRICE = 1999
+BARE_AT_TARGET = 1900  # bare transactions/s on this machine when issue 6 set the 300 checkouts/s target
 
 
 @dataclass
@@ -449,6 +450,13 @@ def main(argv: list[str] | None = None) -> int:
             "cpu_seconds_during_peak": {**cpu, "machine_total_available": machine_cpu_s},
             "machine_load_avg_1m": {"start": round(load_start[0], 1), "end": round(load_end[0], 1)},
             "bare_transaction_per_s": round(bare, 1),
+            # this machine's speed drifts by 2x within an hour (shared host): the peak as a share of the bare
+            # transaction measured in the same run, against the issue's own pair (300/s when the bare one ran
+            # ~1,900/s), compares runs made at different speeds
+            "peak_vs_bare_transaction": {
+                "measured": round(summary(peak, peak_s)["checkouts_per_s"] / bare, 3),
+                "target": round(300 / BARE_AT_TARGET, 3),
+            },
             "setup": {
                 "cpus": os.cpu_count(),
                 "catalog_products": len(initial),

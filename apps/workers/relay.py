@@ -15,6 +15,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,6 +82,7 @@ class Relay:
         self._lock_conn: pymysql.Connection | None = None
         self._failures = 0
         self.sqs = ctx.aws_client("sqs")
+        self._senders = ThreadPoolExecutor(max_workers=len(ROUTES), thread_name_prefix="relay-send")
         # kombu builds each message (Celery protocol, encodings) and hands SendMessage's arguments to the SQS
         # client of the queue; with a collecting stand-in for that client the relay sends them in batches of 10.
         self._collector = _Collector(self.sqs)
@@ -138,18 +140,9 @@ class Relay:
             for url, call in self.encode(row):
                 entry = {k: v for k, v in call.items() if k != "QueueUrl"}
                 entries.setdefault(url, []).append((row.id, entry))
-        failed_rows: set[int] = set()
-        for url, items in entries.items():
-            for i in range(0, len(items), 10):
-                chunk = items[i : i + 10]
-                try:
-                    answer = self.sqs.send_message_batch(
-                        QueueUrl=url, Entries=[{"Id": str(n), **e} for n, (_, e) in enumerate(chunk)]
-                    )
-                    failed_rows |= {chunk[int(f["Id"])][0] for f in answer.get("Failed", [])}
-                except Exception as exc:
-                    log.warning("publish failed", extra={"error": str(exc), "rows": [r for r, _ in chunk]})
-                    failed_rows |= {r for r, _ in chunk}
+        # queues are sent to in parallel (one queue's batches stay in order): a poll waits for the slowest queue,
+        # not for the sum of them
+        failed_rows: set[int] = set().union(*self._senders.map(lambda kv: self._send_queue(*kv), entries.items()))
         done: list[int] = []
         blocked: set[str] = set()
         for row in rows:  # id order
@@ -161,6 +154,21 @@ class Relay:
         if failed_rows:
             self.ctx.metrics.publish_errors.inc(len(failed_rows))
         return done
+
+    def _send_queue(self, url: str, items: list[tuple[int, dict[str, Any]]]) -> set[int]:
+        """SendMessageBatch calls of up to 10, in order; returns the rows whose message was not accepted."""
+        failed: set[int] = set()
+        for i in range(0, len(items), 10):
+            chunk = items[i : i + 10]
+            try:
+                answer = self.sqs.send_message_batch(
+                    QueueUrl=url, Entries=[{"Id": str(n), **e} for n, (_, e) in enumerate(chunk)]
+                )
+                failed |= {chunk[int(f["Id"])][0] for f in answer.get("Failed", [])}
+            except Exception as exc:
+                log.warning("publish failed", extra={"error": str(exc), "rows": [r for r, _ in chunk]})
+                failed |= {r for r, _ in chunk}
+        return failed
 
     def run_once(self) -> int:
         rows = self.fetch()
@@ -205,6 +213,7 @@ class Relay:
                 self.stop.wait(delay)
         if self._lock_conn is not None:
             self._lock_conn.close()
+        self._senders.shutdown()
 
 
 def main() -> int:

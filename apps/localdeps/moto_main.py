@@ -20,7 +20,6 @@ import functools
 import logging
 import sys
 import time
-from collections.abc import Iterable
 
 import moto.backends as moto_backends
 import moto.sqs.models as sqs_models
@@ -35,12 +34,8 @@ def unix_time_millis(dt: datetime.datetime | None = None) -> float:
 
 
 @functools.cache
-def moto_modules() -> tuple[str, ...]:
+def list_of_moto_modules() -> tuple[str, ...]:
     return tuple(_moto_modules())
-
-
-def list_of_moto_modules() -> Iterable[str]:
-    return moto_modules()
 
 
 def is_message_valid_based_on_retention_period(

@@ -82,7 +82,7 @@ class Relay:
         self._lock_conn: pymysql.Connection | None = None
         self._failures = 0
         self.sqs = ctx.aws_client("sqs")
-        self._senders = ThreadPoolExecutor(max_workers=len(ROUTES), thread_name_prefix="relay-send")
+        self._senders = ThreadPoolExecutor(max_workers=len(ROUTES), thread_name_prefix="relay-send")  # >= queues
         # kombu builds each message (Celery protocol, encodings) and hands SendMessage's arguments to the SQS
         # client of the queue; with a collecting stand-in for that client the relay sends them in batches of 10.
         self._collector = _Collector(self.sqs)
@@ -142,7 +142,7 @@ class Relay:
                 entries.setdefault(url, []).append((row.id, entry))
         # queues are sent to in parallel (one queue's batches stay in order): a poll waits for the slowest queue,
         # not for the sum of them
-        failed_rows: set[int] = set().union(*self._senders.map(lambda kv: self._send_queue(*kv), entries.items()))
+        failed_rows: set[int] = set().union(*self._senders.map(self._send_queue, entries, entries.values()))
         done: list[int] = []
         blocked: set[str] = set()
         for row in rows:  # id order

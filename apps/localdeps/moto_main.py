@@ -1,7 +1,7 @@
 """`python -P apps/localdeps/moto_main.py`: moto's server, made cheaper per request without changing answers.
 
 The checkout bench found the stand-in, not the platform, setting the pipeline's pace: at 100 checkouts/s moto
-used more CPU than gunicorn. Four costs are removed here; every answer stays the same:
+used more CPU than gunicorn. Five costs are removed here; every answer stays the same:
 - SQS asks every message whether it is visible and not delayed on each send, receive, delete and attribute
   read, and each answer called `unix_time_millis()`, which builds two datetimes (about 9 us, against 0.1 us
   for `time.time()`). Those scans are O(messages in the queue), so a few thousand queued messages made each
@@ -9,6 +9,9 @@ used more CPU than gunicorn. Four costs are removed here; every answer stays the
   argument still goes to moto's own function.
 - Each received message's retention check read the queue's retention period through get_queue_attributes,
   which computes every attribute three times, each with three O(messages) counts; it is read directly.
+- Sending a message read the queue's full attribute map (three more O(messages) counts) only to look up
+  ContentBasedDeduplication, an attribute that exists only on FIFO queues; for a standard queue the lookup is
+  skipped, so a send no longer slows down as the backlog grows.
 - Routing each request listed moto's package directory (`os.listdir` plus a `stat` per entry); the listing
   of an installed package does not change while it runs, so it is read once.
 - werkzeug wrote an access-log line per request; errors are still logged."""
@@ -19,7 +22,9 @@ import datetime
 import functools
 import logging
 import sys
+import threading
 import time
+from typing import Any
 
 import moto.backends as moto_backends
 import moto.sqs.models as sqs_models
@@ -45,8 +50,31 @@ def is_message_valid_based_on_retention_period(
     return bool(retention_s + message.sent_timestamp / 1000 > time.time())
 
 
+_moto_send_message = sqs_models.SQSBackend.send_message
+_moto_queue_attributes = sqs_models.Queue.attributes.fget  # type: ignore[attr-defined]
+_sending = threading.local()  # moto's server answers each request on its own thread
+
+
+def queue_attributes(queue: sqs_models.Queue) -> dict[str, Any]:
+    if getattr(_sending, "standard_queue", False):
+        return {}  # send_message reads only ContentBasedDeduplication here, which a standard queue never has
+    return _moto_queue_attributes(queue)  # type: ignore[no-any-return]
+
+
+def send_message(backend: sqs_models.SQSBackend, queue_name: str, *args: Any, **kwargs: Any) -> sqs_models.Message:
+    if backend.get_queue(queue_name).fifo_queue:  # type: ignore[attr-defined]
+        return _moto_send_message(backend, queue_name, *args, **kwargs)
+    _sending.standard_queue = True
+    try:
+        return _moto_send_message(backend, queue_name, *args, **kwargs)
+    finally:
+        _sending.standard_queue = False
+
+
 def patch() -> None:
     sqs_models.unix_time_millis = unix_time_millis
+    sqs_models.Queue.attributes = property(queue_attributes)  # type: ignore[method-assign,assignment]
+    sqs_models.SQSBackend.send_message = send_message  # type: ignore[method-assign]
     sqs_models.SQSBackend.is_message_valid_based_on_retention_period = is_message_valid_based_on_retention_period  # type: ignore[method-assign]
     moto_backends.list_of_moto_modules = list_of_moto_modules
     logging.getLogger("werkzeug").setLevel(logging.WARNING)

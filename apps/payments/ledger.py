@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from apps.payments.provider import PaymentProvider
-from apps.runtime.db import Cursor, Database
+from apps.runtime.db import Database
 
 PUBLIC_COLUMNS = "order_id, amount_cents, currency, card_last4, status, decline_code, attempts, created_at, updated_at"
 
@@ -30,20 +30,20 @@ class Ledger:
     def authorize(self, order_id: str, amount_cents: int, currency: str, token: str, last4: str) -> AuthorizeResult:
         """Approve or decline; raises ProviderTimeout when the outcome is unknown (retry with the same key)."""
 
-        def claim(cur: Cursor) -> dict[str, Any]:
-            cur.execute(
-                "INSERT INTO payments (order_id, amount_cents, currency, card_last4) VALUES (%s, %s, %s, %s) "
-                "ON DUPLICATE KEY UPDATE attempts = attempts + IF(status = 'authorizing', 1, 0)",
-                (order_id, amount_cents, currency, last4),
+        claimed = self.db.execute(
+            "INSERT INTO payments (order_id, amount_cents, currency, card_last4) VALUES (%s, %s, %s, %s) "
+            "ON DUPLICATE KEY UPDATE attempts = attempts + IF(status = 'authorizing', 1, 0)",
+            (order_id, amount_cents, currency, last4),
+        )
+        if claimed != 1:  # 1 = a new row ('authorizing'); 0 or 2 = an earlier attempt's row: read where it got
+            row = self.db.query_one(
+                "SELECT status, decline_code FROM payments WHERE order_id = %s", (order_id,), fresh=True
             )
-            cur.execute("SELECT status, decline_code FROM payments WHERE order_id = %s", (order_id,))
-            return dict(cur.fetchone())
-
-        row = self.db.write(claim)
-        if row["status"] in ("authorized", "captured"):
-            return AuthorizeResult(True)
-        if row["status"] in ("declined", "voided"):
-            return AuthorizeResult(False, row["decline_code"] or "voided")
+            assert row is not None, "payments row vanished after its claim"
+            if row["status"] in ("authorized", "captured"):
+                return AuthorizeResult(True)
+            if row["status"] in ("declined", "voided"):
+                return AuthorizeResult(False, row["decline_code"] or "voided")
         auth = self.provider.authorize(order_id, amount_cents, currency, token)
         status = "authorized" if auth.outcome == "approved" else "declined"
         self.db.execute(

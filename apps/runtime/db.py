@@ -283,7 +283,17 @@ class Database:
         return result
 
     def execute(self, sql: str, args: Any = None) -> int:
-        return self.write(lambda cur: cur.execute(sql, args))
+        """One statement, committed on its own (autocommit): atomic without a BEGIN and a COMMIT round trip.
+        Returns the affected row count; retried like `write`, so the statement must be idempotent too."""
+        self.metrics.count_route("writer", "write")
+
+        def attempt() -> int:
+            with self.writer.connection() as conn, conn.cursor() as cur:
+                return cur.execute(sql, args)
+
+        affected = self._with_retries(attempt)
+        self.on_write()
+        return affected
 
     # internals -------------------------------------------------------------------------------------------
     def _run(self, pool: Pool, sql: str, args: Any) -> list[dict[str, Any]]:

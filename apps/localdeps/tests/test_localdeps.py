@@ -143,3 +143,27 @@ def test_moto_launcher_answers_as_moto_does():
     for message, kept in ((fresh, True), (expired, False)):
         assert backend.is_message_valid_based_on_retention_period(queue_name, message) is kept  # moto's own
         assert is_message_valid_based_on_retention_period(backend, queue_name, message) is kept
+
+
+def test_moto_launcher_sends_as_moto_does(monkeypatch: pytest.MonkeyPatch):
+    import moto.sqs.models as sqs_models
+
+    from apps.localdeps import moto_main
+
+    backend = sqs_models.sqs_backends["123456789012"]["eu-west-1"]
+    standard = backend.create_queue(f"standard-{secrets.token_hex(3)}").name
+    fifo = backend.create_queue(
+        f"dedupe-{secrets.token_hex(3)}.fifo", FifoQueue="true", ContentBasedDeduplication="true"
+    ).name
+    monkeypatch.setattr(sqs_models.Queue, "attributes", property(moto_main.queue_attributes))
+    monkeypatch.setattr(sqs_models.SQSBackend, "send_message", moto_main.send_message)
+
+    backend.send_message(standard, "same body")
+    backend.send_message(standard, "same body")  # a standard queue keeps both
+    backend.send_message(fifo, "same body", group_id="g")
+    backend.send_message(fifo, "same body", group_id="g")  # content-based deduplication still drops this one
+    for name, count in ((standard, 2), (fifo, 1)):
+        queue = backend.get_queue(name)
+        assert queue.attributes == moto_main._moto_queue_attributes(queue)  # outside a send: moto's own map
+        assert queue.attributes["ApproximateNumberOfMessages"] == count
+    assert backend.get_queue(fifo).attributes["ContentBasedDeduplication"] == "true"

@@ -54,6 +54,9 @@ def test_decline_is_final_and_timeout_leaves_the_outcome_open(payments_app: Flas
     slow = secrets.token_hex(16)
     with pytest.raises(ProviderTimeout):
         led.authorize(slow, 100, "EUR", TOKEN_TIMEOUT, "0003")
+    with pytest.raises(ProviderTimeout):  # the retry finds its own open claim, counts it, asks the provider again
+        led.authorize(slow, 100, "EUR", TOKEN_TIMEOUT, "0003")
+    assert led.get(slow, fresh=True)["attempts"] == 1
     led.void(slow)
     assert led.get(slow, fresh=True)["status"] == "voided"
 

@@ -237,6 +237,17 @@ def backlog(platform: CheckoutPlatform, sqs: Any) -> dict[str, int]:
     return {"outbox_unsent": int(unsent), "orders_queue": d.visible + d.in_flight, "orders_pending": int(pending)}
 
 
+class BenchError(RuntimeError):
+    """The platform under test broke: no report is written, since its figures would describe a broken run."""
+
+
+def check_alive(platform: CheckoutPlatform, procs: dict[str, subprocess.Popen[bytes]]) -> None:
+    for name, proc in procs.items():
+        if proc.poll() is not None:
+            tail = platform.log_tail(name) if name != "gunicorn" else ""
+            raise BenchError(f"{name} exited with status {proc.returncode} during the run\n{tail}")
+
+
 def wait_settled(platform: CheckoutPlatform, timeout: float) -> float:
     started = time.monotonic()
     while time.monotonic() - started < timeout:
@@ -287,8 +298,8 @@ def steady_run(
         {
             **summary(results, seconds),
             "target_rate_per_s": rate,
-            "time_to_paid_p50_ms": round(percentile(paid_ms, 50), 1),
-            "time_to_paid_p99_ms": round(percentile(paid_ms, 99), 1),
+            "time_to_paid_p50_ms": round(percentile(paid_ms, 50), 1) if paid_ms else None,
+            "time_to_paid_p99_ms": round(percentile(paid_ms, 99), 1) if paid_ms else None,
             "paid_orders": len(paid_ms),
             "drain_after_s": round(drain_s, 1),
             "backlog_start": backlog_start,
@@ -392,11 +403,14 @@ def main(argv: list[str] | None = None) -> int:
         relay = platform.start("outbox-relay", LOG_LEVEL="WARNING")
         worker = platform.start("orders-worker", CONCURRENCY="10", LOG_LEVEL="WARNING")
         mailer = platform.start("notifications-worker", CONCURRENCY="10", LOG_LEVEL="WARNING")
+        procs = {"gunicorn": gunicorn, "outbox-relay": relay, "orders-worker": worker, "notifications-worker": mailer}
         time.sleep(3)  # workers connect
         sqs = platform.sqs()
 
         closed_loop(port, products, hot, args.clients, 3)  # warm-up: pools, caches, connections
-        wait_settled(platform, 60)
+        if wait_settled(platform, 60) >= 60:
+            check_alive(platform, procs)
+            raise BenchError(f"the warm-up's orders did not settle within 60 s\n{platform.log_tail('orders-worker')}")
         load_start = os.getloadavg()
 
         # steady runs first, on empty queues: can the workers keep up? (a low rate shows the pipeline's own
@@ -430,6 +444,7 @@ def main(argv: list[str] | None = None) -> int:
         all_keys = peak.accepted_keys + [k for run in runs for k in run.results.accepted_keys]
         checked = books(platform, initial, all_keys)
         load_end = os.getloadavg()
+        check_alive(platform, procs)
 
         report = {
             "checkouts_per_s": summary(peak, peak_s)["checkouts_per_s"],
@@ -470,6 +485,9 @@ def main(argv: list[str] | None = None) -> int:
         REPORT.write_text(json.dumps(report, indent=2) + "\n")
         print(json.dumps({k: report[k] for k in list(report)[:6]}, indent=2))
         return 0
+    except BenchError as exc:
+        print(f"bench-checkout: {exc}", file=sys.stderr)
+        return 1
     finally:
         platform.close()
         if gunicorn is not None and gunicorn.poll() is None:

@@ -44,7 +44,7 @@ ROUTES: dict[str, tuple[tuple[str, Callable[[dict[str, Any]], dict[str, Any]]], 
 SETTINGS: tuple[Setting, ...] = (
     *DB_SETTINGS,
     Setting("BATCH", integer(1, 1000), "200", "Outbox rows per poll"),
-    Setting("POLL_S", number(0.005, 10), "0.05", "Pause after an empty poll"),
+    Setting("POLL_S", number(0.005, 10), "0.1", "Pause after a poll that found fewer than BATCH rows"),
     Setting("RETENTION_H", integer(1, 24 * 30), "24", "Sent rows are purged after this many hours"),
 )
 

@@ -7,7 +7,8 @@ releases the prefetch slot at once and hands the delete to a thread that sends D
 10 receipts each) at most FLUSH_S later. Delivery guarantees are unchanged: a delete lost to a crash in that
 window, or one SQS refuses, leaves the message to reappear after its visibility timeout, exactly as a crash
 before the acknowledgement would, and idempotent handlers absorb the second delivery. Closing the channel
-(warm shutdown) sends what is pending first."""
+(warm shutdown) sends what is pending first. A receive that fails with a server error no longer stops the
+worker (see `Channel._on_messages_ready`)."""
 
 from __future__ import annotations
 
@@ -100,6 +101,15 @@ class Channel(SQS.Channel):
         queue = self.canonical_queue_name(info["routing_key"]) if "routing_key" in info else None
         self._acks.add(self.sqs(queue=queue), url, receipt)
         virtual.Channel.basic_ack(self, delivery_tag, multiple)  # release the prefetch slot, skip the sync delete
+
+    def _on_messages_ready(self, queue: str, qname: str, messages: Any) -> int:
+        # kombu turns a ReceiveMessage answered with a 5xx or a timeout into [] where its JSON-protocol path
+        # expects the response dict, and the worker died of the AttributeError ("Unrecoverable error", exit 0)
+        # when moto stumbled under load. SQS itself returns the odd 500: the next poll simply tries again.
+        if isinstance(messages, list):
+            log.warning("SQS receive failed (server error or timeout); polling again", extra={"queue": qname})
+            return 0
+        return int(super()._on_messages_ready(queue, qname, messages))
 
     def close(self) -> None:
         self._acks.close()

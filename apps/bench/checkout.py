@@ -338,8 +338,7 @@ def summary(r: Results, seconds: float) -> dict[str, Any]:
         "requests": len(r.latencies_ms),
         "checkouts_per_s": round(ok / seconds, 1),
         "requests_per_s": round(len(r.latencies_ms) / seconds, 1),
-        "p50_ms": round(percentile(r.latencies_ms, 50), 2),
-        "p99_ms": round(percentile(r.latencies_ms, 99), 2),
+        **{f"p{p}_ms": round(percentile(r.latencies_ms, p), 2) for p in (50, 90, 99)},
         "statuses": {str(k): v for k, v in sorted(r.statuses.items())},
     }
 

@@ -167,3 +167,6 @@ def test_moto_launcher_sends_as_moto_does(monkeypatch: pytest.MonkeyPatch):
         assert queue.attributes == moto_main._moto_queue_attributes(queue)  # outside a send: moto's own map
         assert queue.attributes["ApproximateNumberOfMessages"] == count
     assert backend.get_queue(fifo).attributes["ContentBasedDeduplication"] == "true"
+    backend.receive_message(fifo, 10, 0, 30)  # in flight now: its group is pending
+    fifo_queue = backend.get_queue(fifo)
+    assert moto_main.pending_message_groups(fifo_queue) == fifo_queue.pending_message_groups == {"g"}

@@ -244,8 +244,7 @@ class BenchError(RuntimeError):
 def check_alive(platform: CheckoutPlatform, procs: dict[str, subprocess.Popen[bytes]]) -> None:
     for name, proc in procs.items():
         if proc.poll() is not None:
-            tail = platform.log_tail(name) if name != "gunicorn" else ""
-            raise BenchError(f"{name} exited with status {proc.returncode} during the run\n{tail}")
+            raise BenchError(f"{name} exited with status {proc.returncode} during the run\n{platform.log_tail(name)}")
 
 
 def wait_settled(platform: CheckoutPlatform, timeout: float) -> float:

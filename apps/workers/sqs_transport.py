@@ -20,7 +20,7 @@ from kombu.transport import SQS, virtual
 
 FLUSH_S = 0.2  # fewer, fuller delete calls at moderate rates; a message only stays in flight that much longer
 BATCH = 10  # DeleteMessageBatch's limit
-log = logging.getLogger("peakshop.workers.acks")
+log = logging.getLogger("peakshop.workers.sqs")
 
 
 class AckBatcher:

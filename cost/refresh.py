@@ -29,6 +29,7 @@ SELECTORS: dict[str, tuple[str, dict[str, str], str]] = {
     "rds_hour": ("AmazonRDS", {"databaseEngine": "MySQL", "deploymentOption": "Single-AZ"}, "instanceType"),
     "aurora_hour": ("AmazonRDS", {"databaseEngine": "Aurora MySQL"}, "instanceType"),
     "elasticache_hour": ("AmazonElastiCache", {"cacheEngine": "Redis"}, "instanceType"),
+    "elasticache_valkey_hour": ("AmazonElastiCache", {"cacheEngine": "Valkey"}, "instanceType"),
 }
 HEADER = (
     "# Public on-demand prices, {region}, USD. Rows from the AWS Price List were rebuilt by `make cost-refresh`;\n"

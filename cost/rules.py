@@ -367,6 +367,12 @@ def db_instance(r: Resource, ctx: Context) -> list[LineItem]:
     return lines
 
 
+def _cache_nodes(r: Resource, ctx: Context, nodes: int, node_type: str) -> list[LineItem]:
+    """Valkey nodes have their own (lower) price; Redis OSS and Memcached share one."""
+    prefix = "elasticache_valkey_hour" if r.attrs.get("engine") == "valkey" else "elasticache_hour"
+    return [_line(r, ctx, f"{nodes} x {node_type}", nodes * HOURS_PER_MONTH, "node-hours", f"{prefix}:{node_type}")]
+
+
 def elasticache_replication_group(r: Resource, ctx: Context) -> list[LineItem]:
     a = r.attrs
     if "num_cache_clusters" in a:
@@ -374,9 +380,7 @@ def elasticache_replication_group(r: Resource, ctx: Context) -> list[LineItem]:
     else:
         nodes = int(a.get("num_node_groups", 1)) * (int(a.get("replicas_per_node_group", 0)) + 1)
     node_type = str(a["node_type"])
-    return [
-        _line(r, ctx, f"{nodes} x {node_type}", nodes * HOURS_PER_MONTH, "node-hours", f"elasticache_hour:{node_type}")
-    ]
+    return _cache_nodes(r, ctx, nodes, node_type)
 
 
 def elasticache_cluster(r: Resource, ctx: Context) -> list[LineItem]:
@@ -384,9 +388,7 @@ def elasticache_cluster(r: Resource, ctx: Context) -> list[LineItem]:
         return []  # a member of a replication group, which carries the cost
     nodes = int(r.attrs.get("num_cache_nodes", 1))
     node_type = str(r.attrs["node_type"])
-    return [
-        _line(r, ctx, f"{nodes} x {node_type}", nodes * HOURS_PER_MONTH, "node-hours", f"elasticache_hour:{node_type}")
-    ]
+    return _cache_nodes(r, ctx, nodes, node_type)
 
 
 # ------------------------------------------------------------------------------------------------ network

@@ -254,6 +254,28 @@ def _redis(p: Pricer) -> list[Option]:
     return options
 
 
+def _valkey(p: Pricer) -> list[Option]:
+    """The same caches on ElastiCache's Valkey engine, the Redis-compatible fork it bills lower per node."""
+
+    def valkey(r: Resource) -> Resource:
+        return _with(r, engine="valkey") if r.type == "aws_elasticache_replication_group" else r
+
+    try:
+        delta = p.delta(valkey)
+    except PriceError:
+        return []
+    return [
+        Option(
+            "Redis engine",
+            "Valkey instead of Redis OSS on the same nodes in both regions",
+            delta,
+            "none: same nodes, Multi-AZ failover, IAM authentication and protocol (the apps' redis-py does not "
+            "change); ElastiCache moves a Redis OSS 7.1 group to Valkey in place. A product choice: the design "
+            "names Redis",
+        )
+    ]
+
+
 def _standby_redis(p: Pricer) -> list[Option]:
     """A smaller cache in the standby region only, resized online when it takes over."""
     options = []
@@ -391,6 +413,7 @@ def prod_options(
         _standby,
         _redis,
         _standby_redis,
+        _valkey,
         _backup_scope,
         _flat_rate,
         _commitments,

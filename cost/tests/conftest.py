@@ -32,6 +32,7 @@ PRICES: dict[str, float] = {
     "rds_gp3_gb_month": 0.10,
     "rds_backup_gb_month": 0.095,
     "elasticache_hour:cache.r7g.large": 0.20,
+    "elasticache_valkey_hour:cache.r7g.large": 0.16,
     "nat_hour": 0.045,
     "nat_gb": 0.045,
     "public_ipv4_hour": 0.005,

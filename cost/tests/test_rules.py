@@ -154,6 +154,17 @@ resource "aws_elasticache_replication_group" "sharded" {
     assert at(result, "sharded") == {"4 x cache.r7g.large": approx(4 * 0.20 * 730)}
 
 
+def test_valkey_nodes_have_their_own_price() -> None:
+    body = """
+resource "aws_elasticache_replication_group" "valkey" {
+  engine = "valkey"
+  node_type = "cache.r7g.large"
+  num_cache_clusters = 2
+}
+"""
+    assert at(estimate(stack("prod-primary-data", body)), "valkey") == {"2 x cache.r7g.large": approx(2 * 0.16 * 730)}
+
+
 NETWORK = """
 resource "aws_vpc" "vpc" {
   cidr_block = "10.0.0.0/16"

@@ -60,6 +60,16 @@ def test_commitments_discount_the_steady_instance_hours() -> None:
     assert three.monthly_delta_usd == pytest.approx(-0.50 * steady)
 
 
+def test_valkey_engine_reprices_the_same_nodes() -> None:
+    body = (
+        'resource "aws_elasticache_replication_group" "redis" {\n  engine = "redis"\n'
+        '  node_type = "cache.r7g.large"\n  num_cache_clusters = 2\n}\n'
+    )
+    [valkey] = by_topic(options(stack("prod-primary-data", body)), "Redis engine")
+    assert valkey.monthly_delta_usd == pytest.approx(2 * 730 * (0.16 - 0.20))
+    assert valkey.resilience.startswith("none")
+
+
 def test_options_without_prices_are_left_out_not_shown_as_savings() -> None:
     body = (
         'resource "aws_elasticache_replication_group" "redis" {\n  node_type = "cache.r7g.large"\n'

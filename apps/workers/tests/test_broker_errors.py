@@ -6,20 +6,15 @@ receives with 500; the worker must keep polling and then do its work."""
 from __future__ import annotations
 
 import http.client
-import io
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
-import boto3
-from PIL import Image
-
 from apps.localdeps.stack import wait_until
-from apps.workers import schema
-from apps.workers.celery_app import make_celery, send
 from apps.workers.localenv import CheckoutPlatform
+from apps.workers.tests.conftest import put_product_image, request_thumbnail
 
 FAILURES = 3
 
@@ -102,16 +97,12 @@ def flaky_proxy(upstream: str) -> Iterator[FlakyProxy]:
 
 def test_a_worker_keeps_polling_through_receive_server_errors(platform: CheckoutPlatform):
     e = platform.deps.endpoints
-    s3 = boto3.client("s3", endpoint_url=e.aws_endpoint_url, region_name=e.aws_region)
-    buf = io.BytesIO()
-    Image.new("RGB", (640, 480), (30, 120, 30)).save(buf, "PNG")
-    s3.put_object(Bucket=e.buckets["media"], Key="products/7/boot.png", Body=buf.getvalue())
+    s3 = put_product_image(platform, "products/7/boot.png", (640, 480))
     with flaky_proxy(e.aws_endpoint_url) as proxy:
         queue_url = platform.queues["media"].replace(e.aws_endpoint_url, proxy.url)
         worker = platform.start("media-worker", AWS_ENDPOINT_URL=proxy.url, QUEUE_URL_MEDIA=queue_url)
         assert wait_until(lambda: proxy.failed > FAILURES, 30), platform.log_tail("media-worker")
-        app = make_celery("test", {"media": platform.queues["media"]}, e.aws_endpoint_url, e.aws_region, 2, 1)
-        send(app, schema.THUMBNAIL, schema.CURRENT[schema.THUMBNAIL], {"key": "products/7/boot.png"})
+        request_thumbnail(platform, "products/7/boot.png")
 
         def thumbnail_written() -> bool:
             return s3.list_objects_v2(Bucket=e.buckets["media"], Prefix="thumbnails/7/").get("KeyCount", 0) == 1

@@ -10,7 +10,6 @@ import subprocess
 import sys
 from datetime import UTC, datetime
 
-import boto3
 import redis
 from PIL import Image
 
@@ -21,8 +20,8 @@ from apps.runtime.erasure import erased_email
 from apps.testing import ContractClient
 from apps.workers import queues as sqsq
 from apps.workers import schema
-from apps.workers.celery_app import make_celery, send
 from apps.workers.localenv import REPO, CheckoutPlatform
+from apps.workers.tests.conftest import put_product_image, request_thumbnail
 
 
 def test_max_receives_matches_the_infrastructure_queues():
@@ -74,13 +73,9 @@ def test_bad_worker_configuration_stops_with_a_message_naming_it(platform: Check
 
 def test_media_worker_writes_a_thumbnail_to_s3(platform: CheckoutPlatform):
     e = platform.deps.endpoints
-    s3 = boto3.client("s3", endpoint_url=e.aws_endpoint_url, region_name=e.aws_region)
-    buf = io.BytesIO()
-    Image.new("RGB", (1200, 800), (200, 30, 30)).save(buf, "PNG")
-    s3.put_object(Bucket=e.buckets["media"], Key="products/42/tent.png", Body=buf.getvalue())
+    s3 = put_product_image(platform, "products/42/tent.png", (1200, 800))
     platform.start("media-worker")
-    app = make_celery("test", {"media": platform.queues["media"]}, e.aws_endpoint_url, e.aws_region, 2, 1)
-    send(app, schema.THUMBNAIL, schema.CURRENT[schema.THUMBNAIL], {"key": "products/42/tent.png"})
+    request_thumbnail(platform, "products/42/tent.png")
 
     def thumbnail() -> bytes | None:
         try:

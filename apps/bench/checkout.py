@@ -3,12 +3,23 @@ and end-to-end time to `paid`, on the real local platform (MariaDB writer + repl
 relay, Celery orders and notifications workers), load generator on the same machine.
 
 Phases: (1) steady: open loop at STEADY_RATE/s on empty queues -> time from order creation to `paid`
-(database timestamps) and whether the outbox/queue backlog grows; (2) peak: closed loop, CLIENTS concurrent
-keep-alive clients -> checkouts/s, p50, p99, then a bounded drain. Then the books: oversold (units sold beyond
-any product's initial stock) and lost (an accepted 201/202 checkout without an order); orders still pending
-after the drain are reported separately (slow, not lost). CPU seconds per process during the peak, the
-machine's load average and a bare transaction of the same shape say where the time goes and how contended
-the machine was. Writes reports/bench-checkout.json."""
+(database timestamps) and whether the outbox/queue backlog grows; (2) peak: open loop at PEAK_RATE/s ->
+checkouts/s and p50/p90/p99 at the target rate, then a bounded drain; (3) saturation: closed loop, CLIENTS
+keep-alive clients -> the most checkouts/s the machine takes, and the latency at that load. Open-loop latency
+counts from each request's scheduled start, so a late load generator cannot hide queueing. Then the books:
+oversold (units sold beyond any product's initial stock) and lost (an accepted 201/202 checkout without an
+order); orders still pending after the drain are reported separately (slow, not lost).
+
+CPU priority: every process runs in its own session, and Linux autogroup scheduling (on by default) shares
+the CPU equally between sessions, so the relay, each Celery worker and moto would each weigh as much as the
+whole web tier. The design wants the opposite: only the checkout is synchronous, and everything behind the
+queues may lag at a peak and catch up after it. The bench gives the background tier (relay, workers, and
+moto, which only they use) `nice`'s default +10 for the measured phases, and first runs the peak once at
+equal shares so the report shows what that priority is worth. In production the tiers do not share two cores:
+web pods, worker pods, RDS and SQS each scale on their own capacity.
+
+CPU seconds per process during the peak, the machine's load average and a bare transaction of the same shape
+say where the time goes and how contended the machine was. Writes reports/bench-checkout.json."""
 
 from __future__ import annotations
 
@@ -32,9 +43,15 @@ from apps.workers import queues as sqsq
 from apps.workers.localenv import REPO, CheckoutPlatform
 
 REPORT = REPO / "reports" / "bench-checkout.json"
-HOT_PRODUCTS, HOT_STOCK, HOT_SHARE = 20, 40, 0.05  # a few products sell out under contention
+HOT_PRODUCTS, HOT_STOCK, HOT_SHARE = 20, 40, 0.05  # each phase's own few products sell out under contention
 PRICE = 1999
 BARE_AT_TARGET = 1900  # bare transactions/s on this machine when issue 6 set the 300 checkouts/s target
+BACKGROUND = ("outbox relay", "orders worker", "notifications worker", "moto (SQS)")  # keys of `groups` in main
+BACKGROUND_NICE = 10  # `nice`'s default increment
+TARGETS = {"checkouts_per_s": 300, "p99_ms": 100, "time_to_paid_p99_ms": 2000, "steady_rate": 100}
+# The peak offers 10% more than the target: carts for sold-out hot products are answered 409 and do not count
+# as checkouts, so offering exactly 300/s could never show 300 checkouts/s.
+PEAK_RATE = 1.1 * TARGETS["checkouts_per_s"]
 
 
 @dataclass
@@ -42,6 +59,8 @@ class Results:
     latencies_ms: list[float] = field(default_factory=list)
     statuses: dict[int, int] = field(default_factory=dict)
     accepted_keys: list[str] = field(default_factory=list)  # 201/202: each must end as exactly one order
+    seconds: float = 0.0  # from the first request's start to the last one's end
+    late_ms: list[float] = field(default_factory=list)  # open loop: how late the generator sent each request
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add(self, status: int, ms: float, key: str) -> None:
@@ -64,7 +83,8 @@ class Client:
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         self.products, self.hot = products, hot
 
-    def checkout(self, results: Results) -> None:
+    def checkout(self, results: Results, scheduled: float | None = None) -> None:
+        """One checkout; its latency counts from `scheduled` (monotonic) when given, else from the send."""
         pool = self.hot if random.random() < HOT_SHARE else self.products
         picks = random.sample(pool, random.choice((1, 1, 2, 3)))
         body = json.dumps(
@@ -80,7 +100,9 @@ class Client:
         )
         key = secrets.token_hex(12)
         headers = {"Content-Type": "application/json", "Idempotency-Key": key}
-        started = time.perf_counter()
+        started = time.monotonic() if scheduled is None else scheduled
+        if scheduled is not None:
+            results.late_ms.append((time.monotonic() - scheduled) * 1000)
         try:
             self.conn.request("POST", "/api/orders/checkout", body, headers)
             resp = self.conn.getresponse()
@@ -89,11 +111,12 @@ class Client:
         except (OSError, http.client.HTTPException):
             self.conn.close()
             status = 599
-        results.add(status, (time.perf_counter() - started) * 1000, key)
+        results.add(status, (time.monotonic() - started) * 1000, key)
 
 
 def closed_loop(port: int, products: list[int], hot: list[int], clients: int, seconds: float) -> Results:
-    results, stop = Results(), time.monotonic() + seconds
+    results, start = Results(), time.monotonic()
+    stop = start + seconds
 
     def run() -> None:
         client = Client(port, products, hot)
@@ -105,11 +128,14 @@ def closed_loop(port: int, products: list[int], hot: list[int], clients: int, se
         t.start()
     for t in threads:
         t.join()
+    results.seconds = time.monotonic() - start
     return results
 
 
-def open_loop(port: int, products: list[int], hot: list[int], rate: float, seconds: float) -> Results:
-    """Requests start on a fixed schedule regardless of how long earlier ones take (no coordinated omission)."""
+def open_loop(port: int, products: list[int], hot: list[int], rate: float, seconds: float, connections: int) -> Results:
+    """Requests are due on a fixed schedule regardless of how long earlier ones take, sent over `connections`
+    keep-alive connections (like wrk2), and each one's latency counts from when it was due: a request that
+    waits for a free connection is late, and that counts (no coordinated omission)."""
     results, start, total = Results(), time.monotonic(), int(rate * seconds)
     slots = iter(range(total))
     slot_lock = threading.Lock()
@@ -121,16 +147,18 @@ def open_loop(port: int, products: list[int], hot: list[int], rate: float, secon
                 n = next(slots, None)
             if n is None:
                 return
-            delay = start + n / rate - time.monotonic()
+            due = start + n / rate
+            delay = due - time.monotonic()
             if delay > 0:
                 time.sleep(delay)
-            client.checkout(results)
+            client.checkout(results, scheduled=due)
 
-    threads = [threading.Thread(target=run) for _ in range(32)]
+    threads = [threading.Thread(target=run) for _ in range(connections)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
+    results.seconds = time.monotonic() - start
     return results
 
 
@@ -166,6 +194,20 @@ def process_tree(root: int) -> list[int]:
             children = []
         todo.extend(int(c) for c in children)
     return found
+
+
+def lower_cpu_priority(pids: list[int], nice: int) -> str:
+    """Give these processes `nice` against the rest; returns how. Under autogroup the session's nice is what
+    counts (a thread's own nice only orders it within its session); without autogroup each thread's does."""
+    autogroup = Path("/proc/sys/kernel/sched_autogroup_enabled")
+    if autogroup.exists() and autogroup.read_text().strip() == "1":
+        for pid in pids:
+            Path(f"/proc/{pid}/autogroup").write_text(str(nice))
+        return "autogroup"
+    for pid in pids:
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            os.setpriority(os.PRIO_PROCESS, int(tid), nice)
+    return "threads"
 
 
 def bare_transaction_rate(platform: CheckoutPlatform, product: int, seconds: float = 3.0) -> float:
@@ -270,6 +312,7 @@ def steady_run(
     hot: list[int],
     rate: float,
     seconds: float,
+    connections: int,
     groups: dict[str, list[int]],
 ) -> SteadyRun:
     """Open loop at `rate` for `seconds`, backlog sampled every 5 s, then a bounded drain and time to paid; the
@@ -286,7 +329,7 @@ def steady_run(
     sampler = threading.Thread(target=sample)
     sampler.start()
     cpu_before, t0 = cpu_seconds(groups), time.monotonic()
-    results = open_loop(port, products, hot, rate, seconds)
+    results = open_loop(port, products, hot, rate, seconds, connections)
     cores = cpu_cores(groups, cpu_before, time.monotonic() - t0)
     stop.set()
     sampler.join()
@@ -295,7 +338,7 @@ def steady_run(
     return SteadyRun(
         results,
         {
-            **summary(results, seconds),
+            **summary(results),
             "target_rate_per_s": rate,
             "time_to_paid_p50_ms": round(percentile(paid_ms, 50), 1) if paid_ms else None,
             "time_to_paid_p99_ms": round(percentile(paid_ms, 99), 1) if paid_ms else None,
@@ -331,22 +374,41 @@ def broker_ceiling(platform: CheckoutPlatform, sqs: Any, messages: int = 200) ->
     }
 
 
-def summary(r: Results, seconds: float) -> dict[str, Any]:
+def summary(r: Results) -> dict[str, Any]:
     ok = r.statuses.get(201, 0) + r.statuses.get(202, 0)
     return {
         "requests": len(r.latencies_ms),
-        "checkouts_per_s": round(ok / seconds, 1),
-        "requests_per_s": round(len(r.latencies_ms) / seconds, 1),
+        "seconds": round(r.seconds, 1),
+        "checkouts_per_s": round(ok / r.seconds, 1),
+        "requests_per_s": round(len(r.latencies_ms) / r.seconds, 1),
         **{f"p{p}_ms": round(percentile(r.latencies_ms, p), 2) for p in (50, 90, 99)},
         "statuses": {str(k): v for k, v in sorted(r.statuses.items())},
+        **({"generator_late_p99_ms": round(percentile(r.late_ms, 99), 2)} if r.late_ms else {}),
+    }
+
+
+def targets_met(peak: dict[str, Any], steady: dict[str, Any], books: dict[str, Any]) -> dict[str, bool]:
+    paid_p99 = steady["time_to_paid_p99_ms"]
+    return {
+        "peak_checkouts_per_s": peak["checkouts_per_s"] >= TARGETS["checkouts_per_s"],
+        "peak_p99_ms": peak["p99_ms"] <= TARGETS["p99_ms"],
+        "steady_time_to_paid_p99_ms": paid_p99 is not None and paid_p99 <= TARGETS["time_to_paid_p99_ms"],
+        # a flat backlog: the last steady order is paid within the time-to-paid bound of the run's end
+        "steady_backlog_flat": steady["drain_after_s"] * 1000 <= TARGETS["time_to_paid_p99_ms"],
+        "no_oversell_or_loss": books["oversold"] == 0 and books["lost_accepted_without_order"] == 0,
     }
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m apps.bench.checkout")
     parser.add_argument("--products", type=int, default=20_000)
-    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--clients", type=int, default=16, help="keep-alive connections of every phase")
+    parser.add_argument("--peak-rate", type=float, default=PEAK_RATE)
     parser.add_argument("--peak-s", type=float, default=20)
+    parser.add_argument("--saturation-s", type=float, default=20)
+    parser.add_argument(
+        "--background-nice", type=int, default=BACKGROUND_NICE, help="CPU nice of relay, workers, moto (0: equal)"
+    )
     parser.add_argument("--steady-rate", type=float, default=100)
     parser.add_argument("--steady-s", type=float, default=30)
     parser.add_argument("--drain-s", type=float, default=120)
@@ -367,8 +429,14 @@ def main(argv: list[str] | None = None) -> int:
     gunicorn: subprocess.Popen[bytes] | None = None
     try:
         products = platform.seed_products(args.products, stock=1_000_000, price_cents=PRICE)
-        hot = platform.seed_products(HOT_PRODUCTS, stock=HOT_STOCK, price_cents=PRICE)
-        initial = {p: 1_000_000 for p in products} | {p: HOT_STOCK for p in hot}
+        initial = {p: 1_000_000 for p in products}
+
+        def fresh_hot() -> list[int]:
+            """Each phase gets its own hot products, so every phase sells some out under contention."""
+            hot = platform.seed_products(HOT_PRODUCTS, stock=HOT_STOCK, price_cents=PRICE)
+            initial.update(dict.fromkeys(hot, HOT_STOCK))
+            return hot
+
         bare = bare_transaction_rate(platform, products[0])
         initial[products[0]] = platform.stock(products[0])  # the bare loop took stock without order lines
 
@@ -405,7 +473,7 @@ def main(argv: list[str] | None = None) -> int:
         time.sleep(3)  # workers connect
         sqs = platform.sqs()
 
-        closed_loop(port, products, hot, args.clients, 3)  # warm-up: pools, caches, connections
+        closed_loop(port, products, fresh_hot(), args.clients, 3)  # warm-up: pools, caches, connections
         if wait_settled(platform, 60) >= 60:
             check_alive(platform, procs)
             raise BenchError(f"the warm-up's orders did not settle within 60 s\n{platform.log_tail('orders-worker')}")
@@ -425,36 +493,55 @@ def main(argv: list[str] | None = None) -> int:
             "notifications worker": process_tree(mailer.pid),
             "load generator": [os.getpid()],
         }
+        background = [pid for name in BACKGROUND for pid in groups[name]]
+        equal: Results | None = None
+        if args.background_nice:
+            # the same peak with the CPU shared equally between sessions (Linux's default), for comparison
+            equal = open_loop(port, products, fresh_hot(), args.peak_rate, args.peak_s, args.clients)
+            wait_settled(platform, args.drain_s)
+        priority = lower_cpu_priority(background, args.background_nice) if args.background_nice else "none"
+
         runs = [
-            steady_run(platform, sqs, port, products, hot, rate, secs, groups)
+            steady_run(platform, sqs, port, products, fresh_hot(), rate, secs, args.clients, groups)
             for rate, secs in ((args.low_rate, args.low_s), (args.steady_rate, args.steady_s))
         ]
         steady = runs[-1]
 
-        # then the peak: how many checkouts/s the service takes (the workers catch up afterwards)
-        cpu_before, t0 = cpu_seconds(groups), time.monotonic()
-        peak = closed_loop(port, products, hot, args.clients, args.peak_s)
-        peak_s = time.monotonic() - t0
+        # the peak at the target rate: checkout latency while the backlog builds (the workers catch up after)
+        cpu_before = cpu_seconds(groups)
+        peak = open_loop(port, products, fresh_hot(), args.peak_rate, args.peak_s, args.clients)
         cpu = {k: round(v - cpu_before[k], 1) for k, v in cpu_seconds(groups).items()}
-        machine_cpu_s = round(peak_s * (os.cpu_count() or 1), 1)
+        machine_cpu_s = round(peak.seconds * (os.cpu_count() or 1), 1)
         backlog_after_peak = backlog(platform, sqs)
         drain_s = wait_settled(platform, args.drain_s)
-        all_keys = peak.accepted_keys + [k for run in runs for k in run.results.accepted_keys]
-        checked = books(platform, initial, all_keys)
+
+        # saturation: as many checkouts as CLIENTS keep-alive clients get through
+        saturation = closed_loop(port, products, fresh_hot(), args.clients, args.saturation_s)
+        saturation_drain_s = wait_settled(platform, args.drain_s)
+
+        loads = [peak, saturation, *(r.results for r in runs), *([equal] if equal else [])]
+        checked = books(platform, initial, [k for r in loads for k in r.accepted_keys])
         load_end = os.getloadavg()
         check_alive(platform, procs)
 
         report = {
-            "checkouts_per_s": summary(peak, peak_s)["checkouts_per_s"],
-            "p50_ms": summary(peak, peak_s)["p50_ms"],
-            "p99_ms": summary(peak, peak_s)["p99_ms"],
+            "checkouts_per_s": summary(peak)["checkouts_per_s"],
+            "p50_ms": summary(peak)["p50_ms"],
+            "p99_ms": summary(peak)["p99_ms"],
             "time_to_paid_p99_ms": steady.report["time_to_paid_p99_ms"],
             "oversold": checked["oversold"],
             "lost": checked["lost_accepted_without_order"],
-            "targets": {"checkouts_per_s": 300, "p99_ms": 100, "time_to_paid_p99_ms": 2000, "steady_rate": 100},
-            "peak": {**summary(peak, peak_s), "clients": args.clients, "seconds": round(peak_s, 1)},
+            "targets": TARGETS,
+            "targets_met": targets_met(summary(peak), steady.report, checked),
+            "peak": {**summary(peak), "offered_per_s": args.peak_rate},
             "peak_backlog_after": backlog_after_peak,
             "drain_after_peak_s": round(drain_s, 1),
+            "peak_equal_cpu_shares": {**summary(equal), "offered_per_s": args.peak_rate} if equal else None,
+            "saturation": {
+                **summary(saturation),
+                "clients": args.clients,
+                "drain_after_s": round(saturation_drain_s, 1),
+            },
             "unsettled_after_drain": checked["unsettled_pending"],
             "steady": steady.report,
             "steady_low_rate": runs[0].report,
@@ -463,19 +550,20 @@ def main(argv: list[str] | None = None) -> int:
             "cpu_seconds_during_peak": {**cpu, "machine_total_available": machine_cpu_s},
             "machine_load_avg_1m": {"start": round(load_start[0], 1), "end": round(load_end[0], 1)},
             "bare_transaction_per_s": round(bare, 1),
-            # this machine's speed drifts by 2x within an hour (shared host): the peak as a share of the bare
-            # transaction measured in the same run, against the issue's own pair (300/s when the bare one ran
-            # ~1,900/s), compares runs made at different speeds
-            "peak_vs_bare_transaction": {
-                "measured": round(summary(peak, peak_s)["checkouts_per_s"] / bare, 3),
-                "target": round(300 / BARE_AT_TARGET, 3),
+            # this machine's speed drifts by 2x within an hour (shared host): the saturation rate as a share of
+            # the bare transaction measured in the same run, against the issue's own pair (300/s when the bare
+            # one ran ~1,900/s), compares runs made at different speeds
+            "saturation_vs_bare_transaction": {
+                "measured": round(summary(saturation)["checkouts_per_s"] / bare, 3),
+                "target": round(TARGETS["checkouts_per_s"] / BARE_AT_TARGET, 3),
             },
             "setup": {
                 "cpus": os.cpu_count(),
                 "catalog_products": len(initial),
-                "hot_products": {"count": HOT_PRODUCTS, "stock_each": HOT_STOCK, "traffic_share": HOT_SHARE},
+                "hot_products_per_phase": {"count": HOT_PRODUCTS, "stock_each": HOT_STOCK, "traffic_share": HOT_SHARE},
                 "gunicorn": {"workers": args.gunicorn_workers, "threads": args.gunicorn_threads},
                 "worker_concurrency": 10,
+                "background_tier": {"processes": list(BACKGROUND), "nice": args.background_nice, "via": priority},
                 "note": "load generator, gunicorn, MariaDB x2, Redis, moto, relay and workers all on this machine",
             },
         }

@@ -4,9 +4,11 @@ repositories, queues)."""
 
 from __future__ import annotations
 
+import copy
 import fnmatch
 import importlib
 import ipaddress
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -131,6 +133,92 @@ def test_every_pod_runs_restricted(docs: Docs) -> None:
             assert "@sha256:" in c["image"], f"{name}: images by digest only"
             assert not any("secretKeyRef" in e.get("valueFrom", {}) for e in c.get("env", [])), name
             assert not any("secretRef" in e for e in c.get("envFrom", [])), f"{name}: secrets as files"
+
+
+SYSTEM_CLASS_FLOOR = 1_000_000_000  # user PriorityClasses may not exceed it; system-* classes are 2e9 and up
+
+
+def priority_problems(docs: Docs, stage: str) -> list[str]:
+    """Every way the rendered chart can break the priority split: web pods outrank the background tier
+    (queue workers, outbox relay), which never preempts; no pod runs without a class except the pre-install
+    migration Jobs, whose class would not exist yet on a first install (charts/README.md)."""
+    web_class, background_class = f"peakshop-{stage}-web", f"peakshop-{stage}-background"
+    classes = of_kind(docs, "PriorityClass")
+    if set(classes) != {web_class, background_class}:
+        return [f"PriorityClasses {sorted(classes)}, expected {background_class} and {web_class}"]
+    problems = []
+    for name, c in classes.items():
+        if c["apiVersion"] != "scheduling.k8s.io/v1" or c.get("globalDefault") is not False:
+            problems.append(f"{name}: scheduling.k8s.io/v1 and globalDefault false")
+        if not 0 <= c["value"] <= SYSTEM_CLASS_FLOOR:
+            problems.append(f"{name}: value {c['value']} outside 0..{SYSTEM_CLASS_FLOOR}")
+        if "helm.sh/hook" in c["metadata"].get("annotations", {}):
+            problems.append(f"{name}: a hook would be deleted and re-created under its pods on every upgrade")
+        if not c.get("description"):
+            problems.append(f"{name}: no description")
+    web, background = classes[web_class], classes[background_class]
+    if web["value"] <= background["value"]:
+        problems.append(f"web {web['value']} does not outrank background {background['value']}")
+    if background.get("preemptionPolicy") != "Never":
+        problems.append(f"{background_class}: preempts ({background.get('preemptionPolicy')})")
+    if web.get("preemptionPolicy", "PreemptLowerPriority") != "PreemptLowerPriority":
+        problems.append(f"{web_class}: cannot preempt the background tier")
+    pods = pod_specs(docs)
+    for name in BY_NAME:
+        wanted = web_class if name in WEB else background_class
+        got = pods.get(f"Deployment/{name}", {}).get("priorityClassName")
+        if got != wanted:
+            problems.append(f"Deployment/{name}: priorityClassName {got}, expected {wanted}")
+    for name, pod in pods.items():
+        if "priority" in pod:
+            problems.append(f"{name}: a raw priority bypasses the classes")
+        if name.startswith("Job/") and "priorityClassName" in pod:
+            problems.append(f"{name}: a pre-install hook cannot use a class the release has not created yet")
+    return problems
+
+
+def test_web_pods_outrank_the_background_tier(docs: Docs, target: Target) -> None:
+    assert of_kind(docs, "Job"), "the migration Jobs' exemption is checked on real Jobs"
+    assert priority_problems(docs, target.stage) == []
+
+
+def _pod(docs: Docs, kind: str, name: str) -> dict[str, Any]:
+    return of_kind(docs, kind)[name]["spec"]["template"]["spec"]  # type: ignore[no-any-return]
+
+
+def _priority_class(docs: Docs, tier: str) -> dict[str, Any]:
+    return of_kind(docs, "PriorityClass")[f"peakshop-dev-{tier}"]
+
+
+PRIORITY_BREAKS: dict[str, tuple[Callable[[Docs], object], str]] = {
+    "equal values": (lambda d: _priority_class(d, "background").update(value=100000), "does not outrank"),
+    "background preempts": (
+        lambda d: _priority_class(d, "background").update(preemptionPolicy="PreemptLowerPriority"),
+        "preempts",
+    ),
+    "global default": (lambda d: _priority_class(d, "web").update(globalDefault=True), "globalDefault"),
+    "at system level": (lambda d: _priority_class(d, "web").update(value=2_000_000_000), "outside"),
+    "relay at web priority": (
+        lambda d: _pod(d, "Deployment", "outbox-relay").update(priorityClassName="peakshop-dev-web"),
+        "Deployment/outbox-relay",
+    ),
+    "web pod without a class": (lambda d: _pod(d, "Deployment", "orders").pop("priorityClassName"), "orders"),
+    "raw priority": (lambda d: _pod(d, "Deployment", "catalog").update(priority=5), "raw priority"),
+    "hook Job with a class": (
+        lambda d: _pod(d, "Job", "orders-migrate").update(priorityClassName="peakshop-dev-background"),
+        "pre-install hook",
+    ),
+    "class missing": (lambda d: d.remove(_priority_class(d, "web")), "expected"),
+}
+
+
+@pytest.mark.parametrize("case", PRIORITY_BREAKS)
+def test_the_priority_check_catches_each_break(rendered: dict[Target, Docs], case: str) -> None:
+    docs = copy.deepcopy(rendered[Target("dev")])
+    mutate, message = PRIORITY_BREAKS[case]
+    mutate(docs)
+    problems = priority_problems(docs, "dev")
+    assert any(message in p for p in problems), problems
 
 
 def test_service_accounts_assume_the_roles_the_compute_stack_creates(docs: Docs, target: Target) -> None:

@@ -50,8 +50,10 @@ def test_a_misspelt_kubernetes_field_fails(dev: Docs) -> None:
     deployment = mutated(dev, "Deployment", "catalog")
     app = deployment["spec"]["template"]["spec"]["containers"][0]
     app["readinessProbes"] = app.pop("readinessProbe")
-    problems = [str(p) for p in validate_documents([deployment], "1.34")]
-    assert problems and "readinessProbes" in problems[0]
+    priority = mutated(dev, "PriorityClass", "peakshop-dev-background")
+    priority["preemptionpolicy"] = priority.pop("preemptionPolicy")
+    problems = [str(p) for p in validate_documents([deployment, priority], "1.34")]
+    assert len(problems) == 2 and "readinessProbes" in problems[0] and "preemptionpolicy" in problems[1]
 
 
 def test_the_cached_validator_agrees_with_kubernetes_validate(dev: Docs) -> None:
@@ -75,3 +77,14 @@ def test_a_misspelt_value_fails_rendering(workdir: Path) -> None:
         render(Target("dev"), workdir, ("--set", "web.autoscalling.minReplicas=3"))
     with pytest.raises(RenderError, match="minReplicas"):
         render(Target("prod"), workdir, ("--set", "web.autoscaling.minReplicas=1"))
+
+
+def test_priority_values_are_checked_before_anything_is_rendered(workdir: Path) -> None:
+    """A class the API server would reject (system-level value, unknown policy) or a tier with no class fails
+    `helm template`, not the deploy."""
+    with pytest.raises(RenderError, match="/priorityClasses/web/value"):
+        render(Target("dev"), workdir, ("--set", "priorityClasses.web.value=2000000000"))
+    with pytest.raises(RenderError, match="preemptionPolicy"):
+        render(Target("dev"), workdir, ("--set", "priorityClasses.background.preemptionPolicy=Nevr"))
+    with pytest.raises(RenderError, match='priorityClass "batch" is not a key of priorityClasses'):
+        render(Target("dev"), workdir, ("--set", "worker.priorityClass=batch"))

@@ -42,6 +42,15 @@ repository peakshop/<stage>/<workload> (stacks/compute.py; replicated to the sec
 {{- printf "%s/peakshop/%s/%s@%s" $p.imageRegistry .root.Values.stage .name $digest -}}
 {{- end }}
 
+{{/* The cluster-scoped PriorityClass of a `priorityClasses` key (umbrella platform.yaml renders them):
+peakshop-<stage>-<key>, so stages sharing a cluster never collide. Context: root and tier (the key). */}}
+{{- define "peakshop-lib.priorityClassName" -}}
+{{- if not (hasKey .root.Values.priorityClasses .tier) -}}
+{{- fail (printf "priorityClass %q is not a key of priorityClasses" .tier) -}}
+{{- end -}}
+{{- printf "peakshop-%s-%s" .root.Values.stage .tier -}}
+{{- end }}
+
 {{/* CIDRs of the region this cluster runs in (values-<stage>.yaml, from stacks/config.py). */}}
 {{- define "peakshop-lib.network" -}}
 {{- toYaml (index .root.Values.network .root.Values.pipeline.regionRole) -}}

@@ -3,7 +3,11 @@ Schema migrations before the new release's pods start (pre-install, pre-upgrade)
 apps.runtime.migrate <package>` applies expand-only migrations, so the pods still running the previous
 release keep working. Its secret (weight -5), the SecretStore and the `-hook` copies of the CA bundle and
 entry point ConfigMaps (weight -10, umbrella chart) are hooks too: on a first install nothing of the release
-exists yet when hooks run.
+exists yet when hooks run. Hence no priorityClassName: the release's PriorityClasses do not exist yet either
+(admission would reject the pod), and making them hooks would delete and re-create them on every upgrade
+under the pods using them. The Job runs at the cluster's default priority (0 without a globalDefault class):
+it never preempts and, like a background pod, yields to web pods; a retry (backoffLimit) resumes after the
+last recorded version.
 */}}
 {{- define "peakshop-lib.migrationJob" -}}
 {{- $v := .root.Values -}}

@@ -44,6 +44,8 @@ enableServiceLinks: false
 securityContext:
   {{- include "peakshop-lib.podSecurityContext" . | nindent 2 }}
 terminationGracePeriodSeconds: {{ ternary $v.shutdown.terminationGracePeriodSeconds $v.shutdown.workerTerminationGracePeriodSeconds $web }}
+# web: the checkout path; worker (queue workers, outbox relay): background, yields to web at a peak.
+priorityClassName: {{ include "peakshop-lib.priorityClassName" (dict "root" .root "tier" .w.priorityClass) }}
 topologySpreadConstraints:
   # Zones first: a zone outage leaves capacity in the others. Nodes of a lost zone are tainted and
   # therefore (nodeTaintsPolicy: Honor) stop counting, so rescheduling is not blocked by the skew.

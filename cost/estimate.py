@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from cost.hcl import Resource
-from cost.prices import PriceError, PriceTable
+from cost.prices import MissingPrice, PriceError, PriceTable
 from cost.profiles import UsageProfile
 from cost.rules import FREE_TYPES, RULES, Context, LineItem
 
@@ -16,6 +16,7 @@ class Unpriced:
     address: str
     type: str
     reason: str
+    missing: str = ""  # the price row it lacks, when that is the reason
 
 
 @dataclass(frozen=True)
@@ -74,5 +75,6 @@ def estimate_stage(
         try:
             lines.extend(rule(resource, ctx))
         except (PriceError, KeyError, ValueError, TypeError) as exc:
-            unpriced.append(Unpriced(resource.address, resource.type, f"cannot price: {exc}"))
+            missing = exc.row if isinstance(exc, MissingPrice) else ""
+            unpriced.append(Unpriced(resource.address, resource.type, f"cannot price: {exc}", missing))
     return StageEstimate(stage, profile.name, lines, unpriced, len(mine))

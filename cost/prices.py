@@ -15,6 +15,15 @@ class PriceError(ValueError):
     """A price table is malformed or lacks a price a rule needs."""
 
 
+class MissingPrice(PriceError):
+    """A price the table has no row for; `row` ("key (region)") names it so a report can show what is not
+    priced instead of leaving the figure out."""
+
+    def __init__(self, row: str, message: str) -> None:
+        super().__init__(message)
+        self.row = row
+
+
 @dataclass(frozen=True)
 class PriceRow:
     usd: float
@@ -33,11 +42,9 @@ class PriceTable:
     def usd(self, key: str) -> float:
         row = self.rows.get(key)
         if row is None:
-            raise PriceError(f"{self.region}: no price {key!r} in the price table (add a row with its source)")
+            message = f"{self.region}: no price {key!r} in the price table (add a row with its source)"
+            raise MissingPrice(f"{key} ({self.region})", message)
         return row.usd
-
-    def has(self, key: str) -> bool:
-        return key in self.rows
 
 
 def parse_table(data: Any, where: str) -> PriceTable:

@@ -56,6 +56,13 @@ def _usd(value: float) -> str:
     return f"-${-value:,.2f}" if value < -0.005 else f"${abs(value):,.2f}"
 
 
+def _delta(option: Option) -> str:
+    """An option's monthly delta, or the price row it lacks: it is listed either way, never dropped."""
+    if option.monthly_delta_usd is None:
+        return f"not priced: {option.missing}"
+    return _usd(option.monthly_delta_usd)
+
+
 def _stages(resources: list[Resource]) -> list[str]:
     present = {r.stage for r in resources}
     return [s for s in STAGE_ORDER if s in present] + sorted(present - set(STAGE_ORDER))
@@ -63,6 +70,10 @@ def _stages(resources: list[Resource]) -> list[str]:
 
 def _rounded(values: dict[str, float]) -> dict[str, float]:
     return {k: round(v, 2) for k, v in values.items()}
+
+
+def _round_or_none(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
 
 
 def estimate_all(
@@ -75,19 +86,32 @@ def estimate_all(
     }
 
 
+def _saves(option: Option) -> bool:
+    return (option.monthly_delta_usd or 0.0) < 0  # an option not priced saves nothing we know of
+
+
+def _commitment(options: list[Option]) -> tuple[float, float] | None:
+    """The priced 1-year commitment's monthly delta and the steady spend it applies to."""
+    for o in options:
+        if o.option.startswith("1-year") and o.monthly_delta_usd is not None and o.basis_usd:
+            return o.monthly_delta_usd, o.basis_usd
+    return None
+
+
 def pricing_path(total: float, options: list[Option], changes: list[ConfigChange]) -> dict[str, float]:
     """Prod's monthly figure after each step that keeps every resilience requirement: the size changes, a
     1-year commitment on the (resized) steady instance spend, then CloudFront's flat-rate plan."""
     sized = total + sum(c.monthly_delta_usd for c in changes)
     path = {"on_demand_usd": total, "after_size_changes_usd": sized}
-    commit = next((o for o in options if o.option.startswith("1-year")), None)
-    if commit and commit.basis_usd:
+    commit = _commitment(options)
+    if commit:
+        delta, basis = commit
         # The size changes only touch instance-hours, so the committed spend shrinks by their deltas.
-        resized = commit.basis_usd + sum(c.monthly_delta_usd for c in changes)
-        path["with_1yr_commitment_usd"] = sized + commit.monthly_delta_usd / commit.basis_usd * resized
-        flat = next((o for o in options if o.topic == FLAT_RATE_TOPIC and o.monthly_delta_usd < 0), None)
-        if flat:
-            path["with_flat_rate_plan_usd"] = path["with_1yr_commitment_usd"] + flat.monthly_delta_usd
+        resized = basis + sum(c.monthly_delta_usd for c in changes)
+        path["with_1yr_commitment_usd"] = sized + delta / basis * resized
+        flat = next((o.monthly_delta_usd for o in options if o.topic == FLAT_RATE_TOPIC and _saves(o)), None)
+        if flat is not None:
+            path["with_flat_rate_plan_usd"] = path["with_1yr_commitment_usd"] + flat
     return path
 
 
@@ -121,7 +145,7 @@ def build_data(
         "stages": stages,
         "per_1000_orders": {},
         "target": None,
-        "options": [o.__dict__ | {"monthly_delta_usd": round(o.monthly_delta_usd, 2)} for o in options],
+        "options": [o.__dict__ | {"monthly_delta_usd": _round_or_none(o.monthly_delta_usd)} for o in options],
         "config_changes": [c.__dict__ | {"monthly_delta_usd": round(c.monthly_delta_usd, 2)} for c in changes],
     }
     if TARGET_STAGE in estimates:
@@ -218,7 +242,7 @@ def _markdown(
                 )
             out += _table(["field", "change", "monthly delta", "prod after", "resilience"], crows)
         path = pricing_path(estimates[TARGET_STAGE]["baseline"].monthly_usd, options, changes)
-        commit = next((o for o in options if o.option.startswith("1-year")), None)
+        commit = _commitment(options)
         if commit and "with_1yr_commitment_usd" in path:
             saved = path["after_size_changes_usd"] - path["with_1yr_commitment_usd"]
             after = f", or {_usd(saved)} after the size changes" if changes else ""
@@ -226,7 +250,7 @@ def _markdown(
                 "",
                 f"{'Independently of sizes, a' if changes else 'A'} 1-year no-upfront Savings Plan / reserved "
                 f"instances on the steady "
-                f"instance spend saves {_usd(-commit.monthly_delta_usd)} at current sizes{after}: prod "
+                f"instance spend saves {_usd(-commit[0])} at current sizes{after}: prod "
                 f"{_usd(path['with_1yr_commitment_usd'])} at committed prices.",
             ]
             best = path["with_1yr_commitment_usd"]
@@ -248,10 +272,9 @@ def _markdown(
                 trades = [
                     o
                     for o in options
-                    if o.monthly_delta_usd < 0
-                    and (o.topic in TRADE_TOPICS or o.option.startswith("standby region only"))
+                    if _saves(o) and (o.topic in TRADE_TOPICS or o.option.startswith("standby region only"))
                 ]
-                listed = "; ".join(f"{o.option} ({_usd(o.monthly_delta_usd)})" for o in trades)
+                listed = "; ".join(f"{o.option} ({_delta(o)})" for o in trades)
                 out += [
                     "",
                     f"That still leaves **{_usd(best - TARGET_USD)}** above the target. Closing the gap needs a "
@@ -342,7 +365,7 @@ def _markdown(
         out.append("")
         out += _table(
             ["topic", "option", "monthly delta", "resilience"],
-            [[o.topic, o.option, _usd(o.monthly_delta_usd), o.resilience] for o in options],
+            [[o.topic, o.option, _delta(o), o.resilience] for o in options],
         )
     out += [
         "",

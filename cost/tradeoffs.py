@@ -1,15 +1,19 @@
 """Cost-benefit options for prod, each computed by re-pricing a changed copy of the synthesized resources (or
-profile) against the current estimate, so every delta comes from the same rules as the report's totals."""
+profile) against the current estimate, so every delta comes from the same rules as the report's totals.
+
+An option whose price row the tables lack is still listed, as not priced, naming the row: a topic the issue
+asks about must never drop out of the report unnoticed."""
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 from cost.estimate import StageEstimate, estimate_stage
 from cost.hcl import Resource
-from cost.prices import PriceError, PriceTable
+from cost.prices import MissingPrice, PriceError, PriceTable
 from cost.profiles import HOURS_PER_MONTH, UsageProfile
 from stacks.workloads import WORKLOADS
 
@@ -37,6 +41,12 @@ PILOT_LIGHT_OFF = (
     "aws_vpc_endpoint",
 )
 AURORA_IOS_PER_ORIGIN_REQUEST = 5.0  # assumed I/Os per uncached request reaching the database tier
+# Aurora MySQL has no general-purpose (m) DB instance classes: an RDS m class is compared with the memory-optimised
+# class of the same generation and size. Burstable (t) and memory-optimised (r) classes exist in Aurora as they are.
+AURORA_FAMILY = {"m7g": "r7g", "m6g": "r6g", "m6i": "r6i", "m5": "r5"}
+RDS_TOPIC = "RDS Multi-AZ instance vs cluster vs Aurora"
+# The primary database's lines that differ between the engines; backups and the master-password secret stay.
+RDS_COMPARED = ("rds_hour", "rds_gp3_gb_month")
 # CloudFront flat-rate "Business" plan (aws.amazon.com/cloudfront/pricing, since 2025-11-18): one distribution,
 # these monthly allowances, no overage charges; it bundles the distribution's WAF and CloudFront Functions.
 FLAT_RATE_REQUESTS = 125e6
@@ -48,9 +58,24 @@ FLAT_RATE_TOPIC = "CloudFront pricing plan"  # a billing choice: no resilience c
 class Option:
     topic: str
     option: str
-    monthly_delta_usd: float
+    monthly_delta_usd: float | None  # None: not priced, `missing` names the price row the tables lack
     resilience: str
     basis_usd: float = 0.0  # the spend a percentage option applies to (commitments)
+    missing: str = ""
+
+
+def _option(topic: str, option: str, resilience: str, delta: Callable[[], float], basis_usd: float = 0.0) -> Option:
+    """Prices one option; a missing price row leaves it in the report as not priced rather than out of it."""
+    try:
+        return Option(topic, option, delta(), resilience, basis_usd)
+    except MissingPrice as exc:
+        return Option(topic, option, None, resilience, basis_usd, missing=exc.row)
+
+
+def aurora_class(rds_class: str) -> str:
+    """The Aurora MySQL class an RDS for MySQL class is compared with (`db.m7g.large` -> `db.r7g.large`)."""
+    prefix, family, size = rds_class.split(".", 2)
+    return ".".join((prefix, AURORA_FAMILY.get(family, family), size))
 
 
 @dataclass
@@ -75,10 +100,12 @@ class Pricer:
         if change is not None:
             resources = [c for c in (change(r) for r in self.resources if r.stage == self.stage) if c is not None]
         variant = self.price(resources, profile or self.profile)
-        new = {u.address for u in variant.unpriced} - {u.address for u in self.current.unpriced}
+        known = {u.address for u in self.current.unpriced}
+        new = sorted((u for u in variant.unpriced if u.address not in known), key=lambda u: u.address)
         if new:
-            # A missing price must not read as a saving.
-            raise PriceError(f"option leaves {sorted(new)[0]} unpriced")
+            # A missing price must not read as a saving: a missing row shows as such, anything else stops the report.
+            message = f"option leaves {new[0].address} unpriced ({new[0].reason})"
+            raise MissingPrice(new[0].missing, message) if new[0].missing else PriceError(message)
         return variant.monthly_usd - self.current.monthly_usd
 
 
@@ -101,11 +128,11 @@ def _graviton(p: Pricer) -> list[Option]:
         return _with(r, instance_types=[X86_EQUIVALENT.get(t, t) for t in r.attrs.get("instance_types", [])])
 
     return [
-        Option(
+        _option(
             "Graviton vs x86 nodes",
             "x86 equivalents (m6i.large, t3.medium) instead of Graviton",
-            p.delta(x86),
             "none; Graviton needs arm64 images (built multi-arch)",
+            partial(p.delta, x86),
         )
     ]
 
@@ -113,19 +140,23 @@ def _graviton(p: Pricer) -> list[Option]:
 def _spot(p: Pricer) -> list[Option]:
     """Workers' share of app node-hours (from the workload list) moved to Spot at the table's discount."""
     workers = sum(1 for w in WORKLOADS if w.kind == "worker") / len(WORKLOADS)
-    app_on_demand = sum(
-        line.monthly_usd * p.tables[line.billed_region].usd("ec2_spot_discount")
-        for line in p.current.lines
-        if line.resource.type == "aws_eks_node_group"
-        and line.unit == "instance-hours"
-        and "system" not in str(line.resource.attrs.get("node_group_name", line.resource.name))
-    )
+
+    def saving(share: float) -> float:
+        spot_discount = sum(
+            line.monthly_usd * p.tables[line.billed_region].usd("ec2_spot_discount")
+            for line in p.current.lines
+            if line.resource.type == "aws_eks_node_group"
+            and line.unit == "instance-hours"
+            and "system" not in str(line.resource.attrs.get("node_group_name", line.resource.name))
+        )
+        return -spot_discount * workers * share
+
     return [
-        Option(
+        _option(
             "Spot share for workers",
             f"{share:.0%} of worker capacity ({workers * share:.0%} of app node-hours) on Spot",
-            -app_on_demand * workers * share,
             "2-minute interruptions: only for SQS workers (idempotent, redriven); never web pods",
+            partial(saving, share),
         )
         for share in (0.5, 1.0)
     ]
@@ -138,16 +169,18 @@ def _nat(p: Pricer) -> list[Option]:
         return r
 
     return [
-        Option(
+        _option(
             "NAT per AZ vs one",
             "one NAT gateway per region instead of one per AZ",
-            p.delta(one_nat),
             "an AZ outage cuts egress (payment providers) for all AZs; prod config forbids it",
+            partial(p.delta, one_nat),
         )
     ]
 
 
 def _rds(p: Pricer) -> list[Option]:
+    """The primary region's database as it runs, as a Multi-AZ DB cluster and as Aurora, compared on instances,
+    storage and (Aurora) I/O; the standby region's replica is left as it is in every row."""
     primary = [r for r in p.resources if r.stage == p.stage and r.type == "aws_db_instance" and r.role == "primary"]
     writer = next((r for r in primary if "replicate_source_db" not in r.attrs), None)
     if writer is None:
@@ -155,38 +188,65 @@ def _rds(p: Pricer) -> list[Option]:
     table = p.tables[writer.region]
     cls = str(writer.attrs["instance_class"])
     storage = float(writer.attrs.get("allocated_storage", 0))
+    replicas = len(primary) - 1
     current = sum(
-        line.monthly_usd for line in p.current.lines if line.resource in primary and "backups" not in line.item
+        line.monthly_usd
+        for line in p.current.lines
+        if line.resource in primary and line.price_key.partition(":")[0] in RDS_COMPARED
     )
-    hour = table.usd(f"rds_hour:{cls}")
-    # Multi-AZ DB cluster: a writer and two readable standbys replace the Multi-AZ writer and both replicas.
-    units = table.usd("rds_multi_az_cluster_factor")
-    cluster = units * (hour * HOURS_PER_MONTH + storage * table.usd("rds_gp3_gb_month"))
+
+    def cluster() -> float:
+        """A writer and two readable standbys replace the Multi-AZ writer and the read replicas."""
+        instance = table.usd(f"rds_hour:{cls}") * HOURS_PER_MONTH + storage * table.usd("rds_gp3_gb_month")
+        return table.usd("rds_multi_az_cluster_factor") * instance - current
+
+    aurora_cls = aurora_class(cls)
+    prof = p.profile
+    origin = prof.monthly(prof.page_views_per_day * prof.requests_per_page_view, p.stage, "primary")
+    ios = origin * (1 - prof.cdn_cache_hit_ratio) * AURORA_IOS_PER_ORIGIN_REQUEST / 1e6
+
+    def aurora(readers: int) -> float:
+        """A writer and `readers` Aurora Replicas on one cluster volume (Standard storage, billed per GB and I/O)."""
+        instances = (1 + readers) * table.usd(f"aurora_hour:{aurora_cls}") * HOURS_PER_MONTH
+        volume = storage * table.usd("aurora_storage_gb_month") + ios * table.usd("aurora_io_million")
+        return instances + volume - current
+
+    classes = f"({aurora_cls}" + ("" if aurora_cls == cls else f": Aurora has no {cls.rsplit('.', 1)[0]}") + ")"
+    usage = f"{storage:g} GB, {ios:.0f}M I/Os a month"
     options = [
         Option(
-            "RDS Multi-AZ instance vs cluster vs Aurora",
-            f"Multi-AZ DB cluster ({cls} x{units:g}; its 2 readable standbys replace the 2 read replicas)",
-            cluster - current,
+            RDS_TOPIC,
+            f"Multi-AZ DB instance (current: {cls} writer + {replicas} read replicas, ${current:,.0f}/month for "
+            "instances and storage)",
+            0.0,
+            "failover typically 60-120 s to the standby (not readable); the replicas serve reads; snapshots copy to "
+            "the standby region",
+        ),
+        _option(
+            RDS_TOPIC,
+            f"Multi-AZ DB cluster ({cls} x3; its 2 readable standbys replace the {replicas} read replicas)",
             "faster failover (typically under 35 s vs 60-120 s), but a Multi-AZ DB cluster's snapshots cannot be "
             "copied and it has no cross-Region automated backups: the vault-locked copies in the standby region go",
-        )
+            cluster,
+        ),
+        _option(
+            RDS_TOPIC,
+            f"Aurora MySQL writer + {replicas} readers {classes}; {usage}",
+            "failover to a reader in another AZ, typically under 30 s (vs 60-120 s); 6 storage copies across 3 AZs; "
+            "a reader for each replica now. Not in the delta: the standby-region replica, which would become an "
+            "Aurora Global Database secondary (RPO ~1 s, RTO < 1 min)",
+            partial(aurora, replicas),
+        ),
     ]
-    aurora_key = f"aurora_hour:{cls}"
-    if table.has(aurora_key):
-        prof = p.profile
-        origin = prof.monthly(prof.page_views_per_day * prof.requests_per_page_view, p.stage, "primary")
-        ios = origin * (1 - prof.cdn_cache_hit_ratio) * AURORA_IOS_PER_ORIGIN_REQUEST / 1e6
-        aurora = (
-            3 * table.usd(aurora_key) * HOURS_PER_MONTH
-            + storage * table.usd("aurora_storage_gb_month")
-            + ios * table.usd("aurora_io_million")
-        )
+    if replicas > 1:
         options.append(
-            Option(
-                "RDS Multi-AZ instance vs cluster vs Aurora",
-                f"Aurora MySQL writer + 2 readers ({cls}), {ios:.0f}M I/Os",
-                aurora - current,
-                "better: failover < 1 min; Global Database RPO ~1 s / RTO < 1 min for the secondary",
+            _option(
+                RDS_TOPIC,
+                f"Aurora MySQL writer + 1 reader {classes}, Aurora Auto Scaling adding readers at peak; {usage}",
+                "the reader is the failover target (another AZ, typically under 30 s); off-peak reads on 1 reader, "
+                f"not {replicas}. Priced with 1 reader all month: readers added at peak bill per instance-hour on "
+                "top, not counted (the profile does not say how many the peak needs)",
+                partial(aurora, 1),
             )
         )
     return options
@@ -208,17 +268,17 @@ def _standby(p: Pricer) -> list[Option]:
             0.0,
             "RTO minutes: scale the standby node group, promote the replica, Route 53 fails over",
         ),
-        Option(
+        _option(
             "Warm standby vs pilot light",
             "pilot light: keep DB replica, buckets, keys; no EKS, Redis, ALB, NAT, endpoints until failover",
-            p.delta(pilot_light),
             "RTO tens of minutes (create cluster, nodes, cache; cold cache); RPO unchanged",
+            partial(p.delta, pilot_light),
         ),
-        Option(
+        _option(
             "Warm standby vs pilot light",
             "backup & restore: only the standby backup vault (and its copies) in the secondary region",
-            p.delta(backup_and_restore),
             "RTO hours (rebuild every stack, restore the database from a copied snapshot); RPO up to a day",
+            partial(p.delta, backup_and_restore),
         ),
     ]
 
@@ -239,16 +299,12 @@ def _redis(p: Pricer) -> list[Option]:
 
         memory = REDIS_MEMORY_GIB.get(size, 0)
         note = "burstable: CPU credits run out under sustained peak load" if ".t4g." in size else "same topology"
-        try:
-            delta = p.delta(resize)
-        except PriceError:
-            continue
         options.append(
-            Option(
+            _option(
                 "Redis node size",
                 f"{size} ({memory:g} GiB) in both regions",
-                delta,
                 f"{note}; memory {memory:g} GiB per node",
+                partial(p.delta, resize),
             )
         )
     return options
@@ -260,18 +316,14 @@ def _valkey(p: Pricer) -> list[Option]:
     def valkey(r: Resource) -> Resource:
         return _with(r, engine="valkey") if r.type == "aws_elasticache_replication_group" else r
 
-    try:
-        delta = p.delta(valkey)
-    except PriceError:
-        return []
     return [
-        Option(
+        _option(
             "Redis engine",
             "Valkey instead of Redis OSS on the same nodes in both regions",
-            delta,
             "none: same nodes, Multi-AZ failover, IAM authentication and protocol (the apps' redis-py does not "
             "change); ElastiCache moves a Redis OSS 7.1 group to Valkey in place. A product choice: the design "
             "names Redis",
+            partial(p.delta, valkey),
         )
     ]
 
@@ -285,20 +337,15 @@ def _standby_redis(p: Pricer) -> list[Option]:
             standby = r.role == "secondary" and r.type == "aws_elasticache_replication_group"
             return _with(r, node_type=size) if standby and r.attrs.get("node_type") != size else r
 
-        try:
-            delta = p.delta(resize)
-        except PriceError:
-            continue
-        if delta:
-            options.append(
-                Option(
-                    "Redis node size",
-                    f"standby region only: {size} until failover",
-                    delta,
-                    "failover adds an online node-type change (minutes) before the standby takes full load; "
-                    "needs a secondary cache size in stacks/config.py",
-                )
-            )
+        option = _option(
+            "Redis node size",
+            f"standby region only: {size} until failover",
+            "failover adds an online node-type change (minutes) before the standby takes full load; "
+            "needs a secondary cache size in stacks/config.py",
+            partial(p.delta, resize),
+        )
+        if option.monthly_delta_usd != 0:  # 0: the standby already runs this size
+            options.append(option)
     return options
 
 
@@ -313,18 +360,14 @@ def _backup_scope(p: Pricer) -> list[Option]:
 
     if not any(r.stage == p.stage and r.type == "aws_backup_selection" for r in p.resources):
         return []
-    delta = p.delta(databases_only)
-    if not delta:
-        return []
-    return [
-        Option(
-            "Backup scope",
-            "AWS Backup for the database only; buckets rely on versioning + cross-region replication",
-            delta,
-            "loses vault-locked (immutable) bucket copies: deletes by a compromised "
-            "role replicate; versioning keeps noncurrent objects 365 days",
-        )
-    ]
+    option = _option(
+        "Backup scope",
+        "AWS Backup for the database only; buckets rely on versioning + cross-region replication",
+        "loses vault-locked (immutable) bucket copies: deletes by a compromised "
+        "role replicate; versioning keeps noncurrent objects 365 days",
+        partial(p.delta, databases_only),
+    )
+    return [option] if option.monthly_delta_usd != 0 else []  # 0: no bucket is backed up
 
 
 def _flat_rate(p: Pricer) -> list[Option]:
@@ -362,19 +405,21 @@ def _commitments(p: Pricer) -> list[Option]:
         for line in p.current.lines
         if line.unit in ("instance-hours", "node-hours") and "spot" not in line.item
     )
-    options = []
-    for years in (1, 3):
-        discount = p.tables[next(iter(sorted(p.tables)))].usd(f"reserved_discount_{years}yr")
-        options.append(
-            Option(
-                "Savings Plans / reserved instances",
-                f"{years}-year no-upfront commitment on the steady ${steady:,.0f} of EC2, RDS, Redis",
-                -discount * steady,
-                "none; commitment outlives a downsizing",
-                basis_usd=steady,
-            )
+    table = p.tables[next(iter(sorted(p.tables)))]
+
+    def saving(years: int) -> float:
+        return -table.usd(f"reserved_discount_{years}yr") * steady
+
+    return [
+        _option(
+            "Savings Plans / reserved instances",
+            f"{years}-year no-upfront commitment on the steady ${steady:,.0f} of EC2, RDS, Redis",
+            "none; commitment outlives a downsizing",
+            partial(saving, years),
+            basis_usd=steady,
         )
-    return options
+        for years in (1, 3)
+    ]
 
 
 def _caching(p: Pricer) -> list[Option]:
@@ -388,13 +433,13 @@ def _caching(p: Pricer) -> list[Option]:
         now_rps = prof.page_views_per_day * prof.requests_per_page_view / 86400 * (1 - prof.cdn_cache_hit_ratio)
         rps = prof.page_views_per_day * prof.requests_per_page_view / 86400 * origin
         options.append(
-            Option(
+            _option(
                 "CloudFront caching ratio",
                 f"cache hit ratio {ratio:.0%} (now {prof.cdn_cache_hit_ratio:.0%}): "
                 f"origin gets {origin:.0%} of requests",
-                p.delta(profile=profile),
                 f"origin load {rps:,.0f} req/s on average (now {now_rps:,.0f}), scaled by the peak multiplier on "
                 "Black Friday: app nodes and the database feel the difference, ALB/WAF fees barely do",
+                partial(p.delta, profile=profile),
             )
         )
     return options
@@ -403,9 +448,11 @@ def _caching(p: Pricer) -> list[Option]:
 def prod_options(
     stage: str, resources: list[Resource], profile: UsageProfile, tables: dict[str, PriceTable]
 ) -> list[Option]:
+    """Every option, in report order. A missing price row shows on its option as not priced; the flat-rate plan's
+    row (its label quotes the price) and any other price failure raise, failing the report build, rather than
+    dropping a topic."""
     p = Pricer(stage, resources, profile, tables)
-    options: list[Option] = []
-    for build in (
+    builds = (
         _graviton,
         _spot,
         _nat,
@@ -418,12 +465,8 @@ def prod_options(
         _flat_rate,
         _commitments,
         _caching,
-    ):
-        try:
-            options.extend(build(p))
-        except PriceError:
-            continue  # an option whose prices the tables lack is left out rather than shown wrong
-    return options
+    )
+    return [option for build in builds for option in build(p)]
 
 
 @dataclass(frozen=True)

@@ -50,11 +50,15 @@ EC2 = offer(
         ("A5", {**LINUX, "instanceType": "t4g.medium"}, "0.0000000000"),
     ],
 )
+AURORA = {"instanceType": "db.r7g.large", "databaseEngine": "Aurora MySQL", "deploymentOption": "Single-AZ"}
 RDS = offer(
     "2026-11-18T00:00:00Z",
     [
         ("R1", {"instanceType": "db.r6g.large", "databaseEngine": "MySQL", "deploymentOption": "Single-AZ"}, "0.226"),
         ("R2", {"instanceType": "db.r6g.large", "databaseEngine": "MySQL", "deploymentOption": "Multi-AZ"}, "0.452"),
+        ("R3", {**AURORA, "storage": "EBS Only"}, "0.2800"),
+        # Aurora I/O-Optimized bills the same instance higher; the table prices Standard, the lowest.
+        ("R4", {**AURORA, "storage": "Aurora IO Optimization Mode"}, "0.3640"),
     ],
 )
 CACHE = offer(
@@ -104,6 +108,7 @@ def test_refresh_rewrites_matching_rows_from_offer_files(tmp_path: Path) -> None
     assert (row.usd, row.verified) == (0.085, True)
     assert row.source == "AWS Price List AmazonEC2 us-east-1 publicationDate 2026-11-20T00:00:00Z"
     assert table.rows["rds_hour:db.r6g.large"].usd == 0.226
+    assert "us-east-1 aurora_hour:db.r7g.large: 0.276 -> 0.28" in changes  # the Aurora class prod maps to
     assert table.rows["elasticache_hour:cache.r7g.large"].usd == 0.22
     assert table.as_of == "2026-11-20"
     # Rows the offers do not carry keep their value and documented source.

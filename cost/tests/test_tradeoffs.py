@@ -2,15 +2,63 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
-from cost.tests.conftest import PROFILE, TABLES, profile, stack
+from cost.hcl import Resource
+from cost.prices import PriceTable, load_tables
+from cost.profiles import load_profiles
+from cost.report import report_from
+from cost.tests.conftest import PRICES, PROFILE, TABLES, profile, stack, table
 from cost.tests.test_rules import COMPUTE, EDGE, NETWORK, PRIMARY_DB
-from cost.tradeoffs import Option, config_changes, prod_options
+from cost.tradeoffs import RDS_TOPIC, Option, aurora_class, config_changes, prod_options
+
+# The topics issue 10 asks the report to price side by side.
+ISSUE_TOPICS = (
+    "Graviton vs x86 nodes",
+    "Spot share for workers",
+    "NAT per AZ vs one",
+    RDS_TOPIC,
+    "Warm standby vs pilot light",
+    "Redis node size",
+    "Savings Plans / reserved instances",
+    "CloudFront caching ratio",
+)
+# A Multi-AZ db.m7g.large writer with two read replicas, as prod runs it.
+M7G_DB = PRIMARY_DB.replace("db.r6g.large", "db.m7g.large") + (
+    'resource "aws_db_instance" "read-replica-1" {\n  instance_class = "db.m7g.large"\n'
+    '  replicate_source_db = "${aws_db_instance.writer.identifier}"\n}\n'
+)
+RDS_PRICES = {
+    **PRICES,
+    "rds_hour:db.m7g.large": 0.16,
+    "rds_multi_az_cluster_factor": 3.0,
+    "aurora_hour:db.r7g.large": 0.28,
+    "aurora_storage_gb_month": 0.10,
+    "aurora_io_million": 0.20,
+}
+RDS_TABLES = {region: table(region, RDS_PRICES) for region in ("us-east-1", "us-west-2")}
 
 
-def options(resources: list, **overrides: object) -> dict[str, Option]:
-    return {o.option: o for o in prod_options("prod", resources, profile(**overrides), TABLES)}
+def options(resources: list, tables: dict[str, PriceTable] = TABLES, **overrides: object) -> dict[str, Option]:
+    return {o.option: o for o in prod_options("prod", resources, profile(**overrides), tables)}
+
+
+def without(tables: dict[str, PriceTable], key: str) -> dict[str, PriceTable]:
+    """The tables with one price row removed in every region."""
+    return {r: dataclasses.replace(t, rows={k: v for k, v in t.rows.items() if k != key}) for r, t in tables.items()}
+
+
+@pytest.fixture(scope="module")
+def prod(synthesized: list[Resource]) -> list[Resource]:
+    return [r for r in synthesized if r.stage == "prod"]
+
+
+@pytest.fixture(scope="module")
+def prod_found(prod: list[Resource]) -> list[Option]:
+    """Prod's options from the committed stacks, price tables and baseline profile, as the report prices them."""
+    return prod_options("prod", prod, load_profiles()["baseline"], load_tables({r.region for r in prod}))
 
 
 def by_topic(found: dict[str, Option], topic: str) -> list[Option]:
@@ -70,15 +118,95 @@ def test_valkey_engine_reprices_the_same_nodes() -> None:
     assert valkey.resilience.startswith("none")
 
 
-def test_options_without_prices_are_left_out_not_shown_as_savings() -> None:
+def test_options_without_prices_are_listed_as_not_priced_not_as_savings() -> None:
     body = (
         'resource "aws_elasticache_replication_group" "redis" {\n  node_type = "cache.r7g.large"\n'
         "  num_cache_clusters = 2\n}\n"
     )
     found = options(stack("prod-primary-data", body))
-    assert by_topic(found, "Redis node size") == []  # the test table prices no other node type
+    # The test table prices no other node type: each size is listed, naming the row it lacks, with no figure.
+    sizes = {o.option.split()[0]: o for o in by_topic(found, "Redis node size")}
+    assert set(sizes) == {"cache.r6g.large", "cache.m7g.large", "cache.t4g.medium"}
+    for size, option in sizes.items():
+        assert (option.monthly_delta_usd, option.missing) == (None, f"elasticache_hour:{size} (us-east-1)")
     assert config_changes("prod", stack("prod-primary-data", body), profile(), TABLES) == []
     assert PROFILE["cdn_cache_hit_ratio"] == 0.9
+
+
+@pytest.mark.parametrize(
+    ("rds", "aurora"),
+    [
+        ("db.m7g.large", "db.r7g.large"),
+        ("db.m6g.xlarge", "db.r6g.xlarge"),
+        ("db.t4g.medium", "db.t4g.medium"),
+        ("db.r6g.large", "db.r6g.large"),
+    ],
+)
+def test_aurora_class_is_the_memory_optimised_class_of_the_same_generation(rds: str, aurora: str) -> None:
+    assert aurora_class(rds) == aurora
+
+
+def test_rds_topic_prices_the_current_database_a_cluster_and_two_aurora_sizes() -> None:
+    current, cluster, aurora, scaled = by_topic(options(stack("prod-primary-data", M7G_DB), RDS_TABLES), RDS_TOPIC)
+    # Instances and storage: the Multi-AZ writer bills twice; backups and the password secret stay in every row.
+    now = 0.16 * 2 * 730 + 100 * 0.10 * 2 + 2 * (0.16 * 730 + 100 * 0.10)
+    ios = 100000 * 10 * 730 / 24 * (1 - 0.9) * 5 / 1e6  # origin requests x 5 I/Os, in millions
+    volume = 100 * 0.10 + ios * 0.20
+    assert current.monthly_delta_usd == 0.0 and f"${now:,.0f}/month" in current.option
+    assert cluster.monthly_delta_usd == pytest.approx(3 * (0.16 * 730 + 100 * 0.10) - now)
+    assert aurora.option.startswith("Aurora MySQL writer + 2 readers (db.r7g.large: Aurora has no db.m7g)")
+    assert aurora.monthly_delta_usd == pytest.approx(3 * 0.28 * 730 + volume - now)
+    assert scaled.option.startswith("Aurora MySQL writer + 1 reader (db.r7g.large: Aurora has no db.m7g)")
+    assert scaled.monthly_delta_usd == pytest.approx(2 * 0.28 * 730 + volume - now)
+    assert "not counted" in scaled.resilience  # the readers added at peak are an assumption, said so
+
+
+def test_a_missing_aurora_row_lists_aurora_as_not_priced() -> None:
+    tables = without(RDS_TABLES, "aurora_hour:db.r7g.large")
+    found = by_topic(options(stack("prod-primary-data", M7G_DB), tables), RDS_TOPIC)
+    aurora = [o for o in found if o.option.startswith("Aurora")]
+    assert [(o.monthly_delta_usd, o.missing) for o in aurora] == [(None, "aurora_hour:db.r7g.large (us-east-1)")] * 2
+    assert all(o.monthly_delta_usd is not None for o in found if o not in aurora)  # the cluster is still priced
+
+
+def test_prod_aurora_rows_are_priced_at_the_mapped_class(prod_found: list[Option]) -> None:
+    east = load_tables({"us-east-1"})["us-east-1"]
+    base = load_profiles()["baseline"]
+    usd = east.usd
+    # Prod: a Multi-AZ db.m7g.large writer and two replicas on 100 GB; Aurora runs db.r7g.large (no m classes).
+    now = 2 * 730 * usd("rds_hour:db.m7g.large") + 2 * 100 * usd("rds_gp3_gb_month")
+    now += 2 * (730 * usd("rds_hour:db.m7g.large") + 100 * usd("rds_gp3_gb_month"))
+    origin = base.page_views_per_day * base.requests_per_page_view * 730 / 24 * (1 - base.cdn_cache_hit_ratio)
+    volume = 100 * usd("aurora_storage_gb_month") + origin * 5 / 1e6 * usd("aurora_io_million")
+    aurora = {o.option.split(" (")[0]: o for o in prod_found if o.option.startswith("Aurora MySQL")}
+    assert set(aurora) == {"Aurora MySQL writer + 2 readers", "Aurora MySQL writer + 1 reader"}
+    two, one = aurora["Aurora MySQL writer + 2 readers"], aurora["Aurora MySQL writer + 1 reader"]
+    assert "(db.r7g.large: Aurora has no db.m7g)" in two.option
+    assert two.monthly_delta_usd == pytest.approx(3 * 730 * usd("aurora_hour:db.r7g.large") + volume - now)
+    assert one.monthly_delta_usd == pytest.approx(2 * 730 * usd("aurora_hour:db.r7g.large") + volume - now)
+
+
+def test_every_topic_of_the_issue_is_priced_for_prod(prod_found: list[Option]) -> None:
+    missing = [topic for topic in ISSUE_TOPICS if not any(o.topic == topic for o in prod_found)]
+    assert missing == []
+    rds = [o.option.split(" (")[0] for o in prod_found if o.topic == RDS_TOPIC]
+    assert rds[:2] == ["Multi-AZ DB instance", "Multi-AZ DB cluster"]
+    assert any(option.startswith("Aurora MySQL") for option in rds[2:])
+    commitments = [o.option[:6] for o in prod_found if o.topic == "Savings Plans / reserved instances"]
+    assert commitments == ["1-year", "3-year"]
+    # The committed tables price every option: a "not priced" row in the report is a table to fix.
+    assert [o.option for o in prod_found if o.monthly_delta_usd is None] == []
+
+
+def test_report_shows_an_option_whose_row_is_missing(prod: list[Resource]) -> None:
+    tables = without(load_tables({r.region for r in prod}), "aurora_hour:db.r7g.large")
+    built = report_from(prod, load_profiles(), tables)
+    assert (
+        "| RDS Multi-AZ instance vs cluster vs Aurora | Aurora MySQL writer + 2 readers (db.r7g.large: Aurora has no "
+        "db.m7g); 100 GB, 30M I/Os a month | not priced: aurora_hour:db.r7g.large (us-east-1) |"
+    ) in built.markdown
+    data = [o for o in built.data["options"] if o["option"].startswith("Aurora MySQL writer + 2 readers")]
+    assert [(o["monthly_delta_usd"], o["missing"]) for o in data] == [(None, "aurora_hour:db.r7g.large (us-east-1)")]
 
 
 def test_backup_scope_drops_the_bucket_recovery_points() -> None:

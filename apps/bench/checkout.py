@@ -298,6 +298,20 @@ def wait_settled(platform: CheckoutPlatform, timeout: float) -> float:
     return time.monotonic() - started
 
 
+def wait_idle(platform: CheckoutPlatform, sqs: Any, timeout: float) -> float:
+    """Until nothing is left behind the checkout (outbox sent, every queue empty, e-mails included), so a phase
+    does not pay for the previous one's backlog; returns the seconds waited."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        unsent = platform.sql(platform.orders_db, "SELECT COUNT(*) AS n FROM outbox WHERE sent_at IS NULL")[0]["n"]
+        if unsent == 0 and not any(
+            d.visible or d.in_flight or d.delayed for d in (sqsq.depth(sqs, url) for url in platform.queues.values())
+        ):
+            break
+        time.sleep(0.5)
+    return time.monotonic() - started
+
+
 @dataclass
 class SteadyRun:
     results: Results
@@ -317,6 +331,7 @@ def steady_run(
 ) -> SteadyRun:
     """Open loop at `rate` for `seconds`, backlog sampled every 5 s, then a bounded drain and time to paid; the
     CPU cores each process used during the load say what the pipeline costs at that rate."""
+    wait_idle(platform, sqs, 120)
     since = platform.sql(platform.orders_db, "SELECT NOW(6) AS t")[0]["t"]
     backlog_start = backlog(platform, sqs)
     samples: list[dict[str, int]] = []
@@ -497,6 +512,7 @@ def main(argv: list[str] | None = None) -> int:
         equal: Results | None = None
         if args.background_nice:
             # the same peak with the CPU shared equally between sessions (Linux's default), for comparison
+            wait_idle(platform, sqs, args.drain_s)
             equal = open_loop(port, products, fresh_hot(), args.peak_rate, args.peak_s, args.clients)
             wait_settled(platform, args.drain_s)
         priority = lower_cpu_priority(background, args.background_nice) if args.background_nice else "none"
@@ -508,6 +524,7 @@ def main(argv: list[str] | None = None) -> int:
         steady = runs[-1]
 
         # the peak at the target rate: checkout latency while the backlog builds (the workers catch up after)
+        wait_idle(platform, sqs, args.drain_s)
         cpu_before = cpu_seconds(groups)
         peak = open_loop(port, products, fresh_hot(), args.peak_rate, args.peak_s, args.clients)
         cpu = {k: round(v - cpu_before[k], 1) for k, v in cpu_seconds(groups).items()}
@@ -516,6 +533,7 @@ def main(argv: list[str] | None = None) -> int:
         drain_s = wait_settled(platform, args.drain_s)
 
         # saturation: as many checkouts as CLIENTS keep-alive clients get through
+        wait_idle(platform, sqs, args.drain_s)
         saturation = closed_loop(port, products, fresh_hot(), args.clients, args.saturation_s)
         saturation_drain_s = wait_settled(platform, args.drain_s)
 

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from apps.localdeps.redis_server import RedisServer
-from tests.ops.conftest import ROLE_ARN, World
+from ops.aws import Aws
+from ops.status import replica_lag
+from tests.ops.conftest import CREDENTIALS, ROLE_ARN, World
 from tests.ops.throttle_proxy import ThrottleProxy
 
 FAST = ("--stage", "dev", "--poll", "0.05", "--timeout", "20")
@@ -157,6 +161,25 @@ def test_cache_flush_unreachable_redis(world: World) -> None:
     result = world.ops("cache", "flush", "--prefix", "catalog:", "--redis-url", "redis://127.0.0.1:1/0", *FAST)
     assert result.code == 1
     assert "cannot reach Redis" in result.step("connect-and-count")["error"]
+
+
+def test_replica_lag_sees_a_datapoint_written_this_second(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Read at once, as a status run right after RDS reports: an EndTime of `now` (exclusive, truncated to the
+    second by moto) hid such a datapoint and `status` showed no lag."""
+    for name, value in CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
+    replica = world.names.secondary.db_writer
+    world.client("cloudwatch", "secondary").put_metric_data(
+        Namespace="AWS/RDS",
+        MetricData=[
+            {
+                "MetricName": "ReplicaLag",
+                "Dimensions": [{"Name": "DBInstanceIdentifier", "Value": replica}],
+                "Value": 7.0,
+            }
+        ],
+    )
+    assert replica_lag(Aws(endpoint_url=world.url), world.names.secondary, replica) == 7.0
 
 
 def test_status_shows_endpoints_lag_and_queues(world: World) -> None:

@@ -33,6 +33,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -272,11 +273,15 @@ def time_to_paid(platform: CheckoutPlatform, since: str) -> list[float]:
     return [r["us"] / 1000 for r in rows]
 
 
+def outbox_unsent(platform: CheckoutPlatform) -> int:
+    return int(platform.sql(platform.orders_db, "SELECT COUNT(*) AS n FROM outbox WHERE sent_at IS NULL")[0]["n"])
+
+
 def backlog(platform: CheckoutPlatform, sqs: Any) -> dict[str, int]:
-    unsent = platform.sql(platform.orders_db, "SELECT COUNT(*) AS n FROM outbox WHERE sent_at IS NULL")[0]["n"]
+    unsent = outbox_unsent(platform)
     d = sqsq.depth(sqs, platform.queues["orders"])
     pending = platform.sql(platform.orders_db, "SELECT COUNT(*) AS n FROM orders WHERE status = 'pending'")[0]["n"]
-    return {"outbox_unsent": int(unsent), "orders_queue": d.visible + d.in_flight, "orders_pending": int(pending)}
+    return {"outbox_unsent": unsent, "orders_queue": d.visible + d.in_flight, "orders_pending": int(pending)}
 
 
 class BenchError(RuntimeError):
@@ -303,7 +308,7 @@ def wait_idle(platform: CheckoutPlatform, sqs: Any, timeout: float) -> float:
     does not pay for the previous one's backlog; returns the seconds waited."""
     started = time.monotonic()
     while time.monotonic() - started < timeout:
-        unsent = platform.sql(platform.orders_db, "SELECT COUNT(*) AS n FROM outbox WHERE sent_at IS NULL")[0]["n"]
+        unsent = outbox_unsent(platform)
         if unsent == 0 and not any(
             d.visible or d.in_flight or d.delayed for d in (sqsq.depth(sqs, url) for url in platform.queues.values())
         ):
@@ -414,23 +419,43 @@ def targets_met(peak: dict[str, Any], steady: dict[str, Any], books: dict[str, A
     }
 
 
+def positive(kind: type[int] | type[float]) -> Callable[[str], int | float]:
+    """An argparse type: a bad value stops the bench before it starts anything, naming the value."""
+
+    def parse(text: str) -> int | float:
+        value = kind(text)
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be greater than 0, got {text}")
+        return value
+
+    parse.__name__ = kind.__name__  # argparse names it in "invalid int value: 'x'"
+    return parse
+
+
+def nice(text: str) -> int:
+    value = int(text)
+    if not 0 <= value <= 19:
+        raise argparse.ArgumentTypeError(f"must be a nice increment from 0 to 19, got {text}")
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m apps.bench.checkout")
-    parser.add_argument("--products", type=int, default=20_000)
-    parser.add_argument("--clients", type=int, default=16, help="keep-alive connections of every phase")
-    parser.add_argument("--peak-rate", type=float, default=PEAK_RATE)
-    parser.add_argument("--peak-s", type=float, default=20)
-    parser.add_argument("--saturation-s", type=float, default=20)
+    parser.add_argument("--products", type=positive(int), default=20_000)
+    parser.add_argument("--clients", type=positive(int), default=16, help="keep-alive connections of every phase")
+    parser.add_argument("--peak-rate", type=positive(float), default=PEAK_RATE)
+    parser.add_argument("--peak-s", type=positive(float), default=20)
+    parser.add_argument("--saturation-s", type=positive(float), default=20)
     parser.add_argument(
-        "--background-nice", type=int, default=BACKGROUND_NICE, help="CPU nice of relay, workers, moto (0: equal)"
+        "--background-nice", type=nice, default=BACKGROUND_NICE, help="CPU nice of relay, workers, moto (0: equal)"
     )
-    parser.add_argument("--steady-rate", type=float, default=100)
-    parser.add_argument("--steady-s", type=float, default=30)
-    parser.add_argument("--drain-s", type=float, default=120)
-    parser.add_argument("--low-rate", type=float, default=20)
-    parser.add_argument("--low-s", type=float, default=20)
-    parser.add_argument("--gunicorn-workers", type=int, default=2)
-    parser.add_argument("--gunicorn-threads", type=int, default=8)
+    parser.add_argument("--steady-rate", type=positive(float), default=100)
+    parser.add_argument("--steady-s", type=positive(float), default=30)
+    parser.add_argument("--drain-s", type=positive(float), default=120)
+    parser.add_argument("--low-rate", type=positive(float), default=20)
+    parser.add_argument("--low-s", type=positive(float), default=20)
+    parser.add_argument("--gunicorn-workers", type=positive(int), default=2)
+    parser.add_argument("--gunicorn-threads", type=positive(int), default=8)
     args = parser.parse_args(argv)
 
     deps = LocalDeps()

@@ -59,9 +59,15 @@ def report(args: argparse.Namespace) -> int:
     if target:
         state = "within" if target["within"] else f"OVER by ${target['over_by_usd']:,.2f}"
         print(f"  prod baseline ${target['monthly_usd']:,.2f} vs target ${target['max_monthly_usd']:,.0f}: {state}")
-        best = min(target["pricing_path"].values())
-        verdict = "within" if target["within_with_pricing_measures"] else "still over"
-        print(f"  with a 1-year commitment and CloudFront's flat-rate plan: ${best:,.2f} ({verdict})")
+        path = target["pricing_path"]
+        labels = {
+            "with_flat_rate_plan_usd": "with CloudFront's flat-rate plan (no commitment)",
+            "with_1yr_commitment_usd": "and a 1-year commitment",
+        }
+        for key, label in labels.items():
+            if key in path:
+                verdict = "within" if path[key] <= target["max_monthly_usd"] else "still over"
+                print(f"  {label}: ${path[key]:,.2f} ({verdict})")
     return 0
 
 

@@ -15,7 +15,7 @@ from cost.estimate import StageEstimate, estimate_stage
 from cost.hcl import Resource, read_outdir
 from cost.prices import PRICES_DIR, PriceTable, load_tables
 from cost.profiles import PROFILES_DIR, UsageProfile, load_profiles
-from cost.rules import FREE_TYPES, RULES
+from cost.rules import FREE_TYPES, PEAK_REPLICA_LEAD_HOURS, RULES
 from cost.tradeoffs import FLAT_RATE_TOPIC, ConfigChange, Option, config_changes, prod_options
 
 COST_DIR = Path(__file__).parent
@@ -32,6 +32,8 @@ ASSUMPTIONS = (
     "three dashboards) are ignored, so small items are slightly overstated.",
     "Desired node counts are sized for the baseline; during a profile's peak hours traffic-serving node groups "
     "scale in proportion to the load, never beyond their max size. System node groups keep their size.",
+    "Read replicas a writer's `peak-read-replicas` tag adds for planned peaks bill for the profile's peak hours "
+    f"plus {PEAK_REPLICA_LEAD_HOURS} hours to build them beforehand.",
     "The warm-standby secondary region serves no user traffic (`secondary_traffic_share`); it pays for its "
     "running capacity, replication and a share of the primary's log volume.",
     "One AWS account per stage: the first CloudTrail trail of each stage records management events for free.",
@@ -99,19 +101,20 @@ def _commitment(options: list[Option]) -> tuple[float, float] | None:
 
 
 def pricing_path(total: float, options: list[Option], changes: list[ConfigChange]) -> dict[str, float]:
-    """Prod's monthly figure after each step that keeps every resilience requirement: the size changes, a
-    1-year commitment on the (resized) steady instance spend, then CloudFront's flat-rate plan."""
+    """Prod's monthly figure after each step that keeps every resilience requirement: the size changes, then
+    CloudFront's flat-rate plan (a monthly plan, no commitment), then a 1-year commitment on the (resized)
+    steady instance spend."""
     sized = total + sum(c.monthly_delta_usd for c in changes)
     path = {"on_demand_usd": total, "after_size_changes_usd": sized}
+    flat = next((o.monthly_delta_usd for o in options if o.topic == FLAT_RATE_TOPIC and _saves(o)), None)
+    if flat is not None:
+        path["with_flat_rate_plan_usd"] = sized + flat
     commit = _commitment(options)
     if commit:
         delta, basis = commit
         # The size changes only touch instance-hours, so the committed spend shrinks by their deltas.
         resized = basis + sum(c.monthly_delta_usd for c in changes)
-        path["with_1yr_commitment_usd"] = sized + delta / basis * resized
-        flat = next((o.monthly_delta_usd for o in options if o.topic == FLAT_RATE_TOPIC and _saves(o)), None)
-        if flat is not None:
-            path["with_flat_rate_plan_usd"] = path["with_1yr_commitment_usd"] + flat
+        path["with_1yr_commitment_usd"] = list(path.values())[-1] + delta / basis * resized
     return path
 
 
@@ -163,6 +166,9 @@ def build_data(
             "over_by_usd": round(max(0.0, total - TARGET_USD), 2),
             "pricing_path": _rounded(path),
             "within_with_pricing_measures": best <= TARGET_USD,
+            # No commitment: on-demand instances, CloudFront on its monthly flat-rate plan where that saves.
+            "within_without_commitment": path.get("with_flat_rate_plan_usd", path["after_size_changes_usd"])
+            <= TARGET_USD,
         }
     return data
 
@@ -230,7 +236,7 @@ def _markdown(
             out += [
                 "",
                 "Size changes in `stacks/config.py` `_defaults()` (prod `sizes`) that keep every resilience "
-                "requirement (Multi-AZ writer, 2 read replicas, cross-region replica, NAT per AZ, Multi-AZ Redis, "
+                "requirement (Multi-AZ writer, read replicas, cross-region replica, NAT per AZ, Multi-AZ Redis, "
                 "warm standby), each re-priced from the synthesized stacks:",
                 "",
             ]
@@ -242,45 +248,40 @@ def _markdown(
                 )
             out += _table(["field", "change", "monthly delta", "prod after", "resilience"], crows)
         path = pricing_path(estimates[TARGET_STAGE]["baseline"].monthly_usd, options, changes)
-        commit = _commitment(options)
-        if commit and "with_1yr_commitment_usd" in path:
-            saved = path["after_size_changes_usd"] - path["with_1yr_commitment_usd"]
-            after = f", or {_usd(saved)} after the size changes" if changes else ""
+        best = path["after_size_changes_usd"]
+        if "with_flat_rate_plan_usd" in path:
+            flat_saving = best - path["with_flat_rate_plan_usd"]
+            best = path["with_flat_rate_plan_usd"]
             out += [
                 "",
-                f"{'Independently of sizes, a' if changes else 'A'} 1-year no-upfront Savings Plan / reserved "
-                f"instances on the steady "
-                f"instance spend saves {_usd(-commit[0])} at current sizes{after}: prod "
-                f"{_usd(path['with_1yr_commitment_usd'])} at committed prices.",
+                f"CloudFront's flat-rate Business plan instead of pay-as-you-go for the edge saves "
+                f"{_usd(flat_saving)} without touching resilience (see the option below). It is a monthly plan with "
+                "no commitment, subscribed once per prod account (the pinned Terraform provider has no resource for "
+                f"it): prod **{_usd(best)}**, "
+                + (
+                    f"**within the target** ({_usd(TARGET_USD - best)} to spare) with no commitment."
+                    if best <= TARGET_USD
+                    else f"still {_usd(best - TARGET_USD)} over."
+                ),
             ]
+        commit = _commitment(options)
+        if commit and "with_1yr_commitment_usd" in path:
+            saved = best - path["with_1yr_commitment_usd"]
             best = path["with_1yr_commitment_usd"]
-            if "with_flat_rate_plan_usd" in path:
-                flat_saving = best - path["with_flat_rate_plan_usd"]
-                best = path["with_flat_rate_plan_usd"]
-                out += [
-                    "",
-                    f"CloudFront's flat-rate Business plan instead of pay-as-you-go for the edge saves another "
-                    f"{_usd(flat_saving)} without touching resilience (see the option below; it is a "
-                    f"billing subscription, not a Terraform resource): prod **{_usd(best)}** with both, "
-                    + (
-                        f"**within the target** ({_usd(TARGET_USD - best)} to spare)."
-                        if best <= TARGET_USD
-                        else f"still {_usd(best - TARGET_USD)} over."
-                    ),
-                ]
-            if best > TARGET_USD:
-                trades = [
-                    o
-                    for o in options
-                    if _saves(o) and (o.topic in TRADE_TOPICS or o.option.startswith("standby region only"))
-                ]
-                listed = "; ".join(f"{o.option} ({_delta(o)})" for o in trades)
-                out += [
-                    "",
-                    f"That still leaves **{_usd(best - TARGET_USD)}** above the target. Closing the gap needs a "
-                    "change that trades some resilience or protection (deltas below are each against the "
-                    f"current stacks, not additive with the above): {listed}.",
-                ]
+            out += [
+                "",
+                f"A 1-year no-upfront Savings Plan / reserved instances on the steady instance spend saves another "
+                f"{_usd(saved)}: prod {_usd(best)} at committed prices.",
+            ]
+        if best > TARGET_USD:
+            trades = [o for o in options if _saves(o) and o.topic in TRADE_TOPICS]
+            listed = "; ".join(f"{o.option} ({_delta(o)})" for o in trades)
+            out += [
+                "",
+                f"That still leaves **{_usd(best - TARGET_USD)}** above the target. Closing the gap needs a "
+                "change that trades some resilience or protection (deltas below are each against the "
+                f"current stacks, not additive with the above): {listed}.",
+            ]
         out += ["", "## Cost per 1,000 orders (prod)", ""]
         out += _table(
             ["profile", "orders per month", "prod monthly", "per 1,000 orders"],

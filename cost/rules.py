@@ -12,11 +12,14 @@ from typing import Any
 from cost.hcl import Resource
 from cost.prices import PriceError, PriceTable
 from cost.profiles import DAYS_PER_MONTH, HOURS_PER_MONTH, NodeBounds, UsageProfile
+from stacks.config import PEAK_REPLICAS_TAG
 
 EKS_DEFAULT_INSTANCE_TYPE = "t3.medium"  # AWS default when a managed node group names none
 EKS_DEFAULT_DISK_GB = 20  # AWS default node volume when no launch template sets one
 LAMBDA_AVG_SECONDS = 0.2  # assumed average invocation duration
 GB = 1024.0 * 1024.0  # KB per GB
+# Replicas added for a planned peak are created this long before it (creation and catch-up take hours).
+PEAK_REPLICA_LEAD_HOURS = 48
 
 # Types that cost nothing themselves, each with why (their usage is priced elsewhere or is free).
 FREE_TYPES: dict[str, str] = {
@@ -364,7 +367,37 @@ def db_instance(r: Resource, ctx: Context) -> list[LineItem]:
         )
     if _truthy(a.get("manage_master_user_password")):
         lines.append(_line(r, ctx, "RDS-managed master password secret", 1, "secrets", "secret_month"))
-    return lines
+    return lines + _peak_replicas(r, ctx, cls, storage)
+
+
+def _peak_replicas(r: Resource, ctx: Context, cls: str, storage: float) -> list[LineItem]:
+    """The read replicas a writer's tag asks for during planned peaks, beyond those it always has: priced for
+    the profile's peak hours plus the lead time to build them."""
+    peak = int((r.attrs.get("tags") or {}).get(PEAK_REPLICAS_TAG, 0))
+    hours = ctx.profile.peak_hours_per_month
+    if not peak or not hours:
+        return []
+    always = sum(
+        1
+        for o in ctx.in_stage("aws_db_instance")
+        if o.region == r.region and "replicate_source_db" in o.attrs and _source_db(o, ctx) is r
+    )
+    extra = peak - always
+    if extra <= 0:
+        return []
+    share = (hours + PEAK_REPLICA_LEAD_HOURS) / HOURS_PER_MONTH
+    item = f"{extra} more single-AZ replica(s) for the peak ({hours:g} h + {PEAK_REPLICA_LEAD_HOURS} h lead)"
+    return [
+        _line(r, ctx, item, extra * share * HOURS_PER_MONTH, "instance-hours", f"rds_hour:{cls}"),
+        _line(
+            r,
+            ctx,
+            f"gp3 storage of the peak replica(s) {storage:g} GB",
+            extra * share * storage,
+            "GB-months",
+            "rds_gp3_gb_month",
+        ),
+    ]
 
 
 def _cache_nodes(r: Resource, ctx: Context, nodes: int, node_type: str) -> list[LineItem]:

@@ -213,31 +213,44 @@ def _rds(p: Pricer) -> list[Option]:
 
     classes = f"({aurora_cls}" + ("" if aurora_cls == cls else f": Aurora has no {cls.rsplit('.', 1)[0]}") + ")"
     usage = f"{storage:g} GB, {ios:.0f}M I/Os a month"
+    one_replica = [r for r in primary if r is not writer][:1]
+    replica_lines = [line for line in p.current.lines if line.resource in one_replica]
     options = [
         Option(
             RDS_TOPIC,
-            f"Multi-AZ DB instance (current: {cls} writer + {replicas} read replicas, ${current:,.0f}/month for "
-            "instances and storage)",
+            f"Multi-AZ DB instance (current: {cls} writer + {_count(replicas, 'read replica')}, "
+            f"${current:,.0f}/month for instances and storage)",
             0.0,
             "failover typically 60-120 s to the standby (not readable); the replicas serve reads; snapshots copy to "
             "the standby region",
         ),
         _option(
             RDS_TOPIC,
-            f"Multi-AZ DB cluster ({cls} x3; its 2 readable standbys replace the {replicas} read replicas)",
+            f"Multi-AZ DB cluster ({cls} x3; its 2 readable standbys replace the {_count(replicas, 'read replica')})",
             "faster failover (typically under 35 s vs 60-120 s), but a Multi-AZ DB cluster's snapshots cannot be "
             "copied and it has no cross-Region automated backups: the vault-locked copies in the standby region go",
             cluster,
         ),
         _option(
             RDS_TOPIC,
-            f"Aurora MySQL writer + {replicas} readers {classes}; {usage}",
+            f"Aurora MySQL writer + {_count(replicas, 'reader')} {classes}; {usage}",
             "failover to a reader in another AZ, typically under 30 s (vs 60-120 s); 6 storage copies across 3 AZs; "
             "a reader for each replica now. Not in the delta: the standby-region replica, which would become an "
             "Aurora Global Database secondary (RPO ~1 s, RTO < 1 min)",
             partial(aurora, replicas),
         ),
     ]
+    if replica_lines:
+        options.append(
+            Option(
+                RDS_TOPIC,
+                f"Multi-AZ DB instance with one more read replica all month ({_count(replicas + 1, 'replica')}), "
+                "not only during planned peaks",
+                sum(line.monthly_usd for line in replica_lines),
+                "a replica's loss leaves another replica serving reads; now the writer takes them until RDS "
+                "replaces it (the writer is sized for it: `make drill SCENARIO=reader-loss`)",
+            )
+        )
     if replicas > 1:
         options.append(
             _option(
@@ -250,6 +263,10 @@ def _rds(p: Pricer) -> list[Option]:
             )
         )
     return options
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 def _standby(p: Pricer) -> list[Option]:
@@ -283,26 +300,28 @@ def _standby(p: Pricer) -> list[Option]:
     ]
 
 
+def _is_cache(r: Resource, role: str) -> bool:
+    return r.role == role and r.type == "aws_elasticache_replication_group"
+
+
 def _redis(p: Pricer) -> list[Option]:
-    current = {
-        str(r.attrs.get("node_type"))
-        for r in p.resources
-        if r.stage == p.stage and r.type == "aws_elasticache_replication_group"
-    }
+    """Other node sizes for the primary cache; the standby keeps its own size and takes the primary's on
+    failover, so its cost does not move."""
+    current = {str(r.attrs.get("node_type")) for r in p.resources if r.stage == p.stage and _is_cache(r, "primary")}
     options = []
     for size in REDIS_SIZES:
         if size in current:
             continue
 
         def resize(r: Resource, size: str = size) -> Resource:
-            return _with(r, node_type=size) if r.type == "aws_elasticache_replication_group" else r
+            return _with(r, node_type=size) if _is_cache(r, "primary") else r
 
         memory = REDIS_MEMORY_GIB.get(size, 0)
         note = "burstable: CPU credits run out under sustained peak load" if ".t4g." in size else "same topology"
         options.append(
             _option(
                 "Redis node size",
-                f"{size} ({memory:g} GiB) in both regions",
+                f"{size} ({memory:g} GiB) in the primary region",
                 f"{note}; memory {memory:g} GiB per node",
                 partial(p.delta, resize),
             )
@@ -329,24 +348,23 @@ def _valkey(p: Pricer) -> list[Option]:
 
 
 def _standby_redis(p: Pricer) -> list[Option]:
-    """A smaller cache in the standby region only, resized online when it takes over."""
-    options = []
-    for size in ("cache.m7g.large", "cache.t4g.medium"):
+    """The standby cache at the primary's size all month instead of a smaller one resized on failover."""
+    primary = {str(r.attrs.get("node_type")) for r in p.resources if r.stage == p.stage and _is_cache(r, "primary")}
+    if len(primary) != 1:
+        return []
+    (size,) = primary
 
-        def resize(r: Resource, size: str = size) -> Resource:
-            standby = r.role == "secondary" and r.type == "aws_elasticache_replication_group"
-            return _with(r, node_type=size) if standby and r.attrs.get("node_type") != size else r
+    def full_size(r: Resource) -> Resource:
+        return _with(r, node_type=size) if _is_cache(r, "secondary") and r.attrs.get("node_type") != size else r
 
-        option = _option(
-            "Redis node size",
-            f"standby region only: {size} until failover",
-            "failover adds an online node-type change (minutes) before the standby takes full load; "
-            "needs a secondary cache size in stacks/config.py",
-            partial(p.delta, resize),
-        )
-        if option.monthly_delta_usd != 0:  # 0: the standby already runs this size
-            options.append(option)
-    return options
+    option = _option(
+        "Redis node size",
+        f"standby region at the primary's size ({size}) all month",
+        "the standby cache takes full load at once; now failover starts an online node-type change (minutes, "
+        "the cache keeps serving) while the database is promoted",
+        partial(p.delta, full_size),
+    )
+    return [option] if option.monthly_delta_usd != 0 else []  # 0: the standby already runs that size
 
 
 def _backup_scope(p: Pricer) -> list[Option]:
@@ -485,7 +503,7 @@ CONFIG_CHANGES: tuple[tuple[str, str, str, str, str], ...] = (
         "aws_elasticache_replication_group",
         "node_type",
         "cache.m7g.large",
-        "same 2-node Multi-AZ groups with automatic failover in both regions; 6.4 GiB per node is ample for "
+        "same 2-node Multi-AZ group with automatic failover; 6.4 GiB per node is ample for "
         "sessions, carts and catalog cache",
     ),
     (
@@ -493,7 +511,7 @@ CONFIG_CHANGES: tuple[tuple[str, str, str, str, str], ...] = (
         "aws_db_instance",
         "instance_class",
         "db.m7g.large",
-        "same Multi-AZ writer, 2 read replicas and cross-region replica; Graviton3, 8 GiB RAM per instance",
+        "same Multi-AZ writer, read replicas and cross-region replica; Graviton3, 8 GiB RAM per instance",
     ),
 )
 
@@ -505,12 +523,14 @@ def config_changes(
     p = Pricer(stage, resources, profile, tables)
     changes = []
     for field, rtype, attr, proposed, why in CONFIG_CHANGES:
-        current = sorted({str(r.attrs.get(attr)) for r in p.resources if r.stage == stage and r.type == rtype})
+        # The primary's sizes: the standby's own (smaller) ones are separate fields.
+        mine = [r for r in p.resources if r.stage == stage and r.type == rtype and r.role == "primary"]
+        current = sorted({str(r.attrs.get(attr)) for r in mine})
         if not current or current == [proposed]:
             continue
 
-        def resize(r: Resource, rtype: str = rtype, attr: str = attr, proposed: str = proposed) -> Resource:
-            return _with(r, **{attr: proposed}) if r.type == rtype else r
+        def resize(r: Resource, mine: list[Resource] = mine, attr: str = attr, proposed: str = proposed) -> Resource:
+            return _with(r, **{attr: proposed}) if r in mine else r
 
         try:
             changes.append(ConfigChange(field, ", ".join(current), proposed, p.delta(resize), why))

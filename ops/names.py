@@ -84,6 +84,10 @@ class StageNames:
         sizes = self.config.sizes
         return sizes.app_nodes if role == "primary" else sizes.secondary_app_nodes
 
+    def cache_node_type(self, role: Role) -> str:
+        sizes = self.config.sizes
+        return sizes.cache_node_type if role == "primary" else sizes.secondary_cache_node_type
+
     @property
     def queues(self) -> tuple[str, ...]:
         return QUEUES

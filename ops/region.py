@@ -1,6 +1,6 @@
 """Regional failover and failback, the same steps as the Step Functions runbook (stacks/failover.py) run
 from an operator's shell: promote the cross-region replica, wait until it is writable, make it Multi-AZ,
-scale the standby node groups to the primary's size, invert the primary's Route 53 health check so the
+scale the standby node groups and cache to the primary's size, invert the primary's Route 53 health check so the
 failover records answer with the secondary, verify. Every step is idempotent, so a run that stopped
 midway is finished by running the same command again."""
 
@@ -84,6 +84,17 @@ class RegionRunbooks:
             scaled[name] = target
         return {"node_groups": scaled}
 
+    def scale_cache(self, size_of: str) -> dict[str, Any]:
+        """Move the secondary Redis group to the node type configured for `size_of` (online: it keeps serving)."""
+        elasticache = self.aws.client("elasticache", self.secondary.region)
+        group = self.secondary.redis_group
+        target = self.names.cache_node_type(size_of)  # type: ignore[arg-type]
+        (current,) = elasticache.describe_replication_groups(ReplicationGroupId=group)["ReplicationGroups"]
+        if current.get("CacheNodeType") == target:
+            return {"cache": group, "node_type": target, "skipped": "already that size"}
+        elasticache.modify_replication_group(ReplicationGroupId=group, CacheNodeType=target, ApplyImmediately=True)
+        return {"cache": group, "node_type": target}
+
     def set_primary_inverted(self, inverted: bool) -> dict[str, Any]:
         check_id = find_health_check(self.aws, self.names, "primary")
         self.aws.client("route53", self.primary.region).update_health_check(HealthCheckId=check_id, Inverted=inverted)
@@ -126,9 +137,14 @@ class RegionRunbooks:
                 if desired < want:
                     raise StepFailed(f"{s.node_group(group)} desired size {desired} < {want}")
                 groups[s.node_group(group)] = ng["scalingConfig"]
+            cache = self.aws.client("elasticache", s.region).describe_replication_groups(
+                ReplicationGroupId=s.redis_group
+            )["ReplicationGroups"][0]["CacheNodeType"]
+            if cache != names.cache_node_type("primary"):
+                raise StepFailed(f"{s.redis_group} runs {cache}, not {names.cache_node_type('primary')}")
             if not self.primary_inverted():
                 raise StepFailed("the primary health check is not inverted: DNS still answers with the primary")
-            return {"writer": writer, "node_groups": groups, "dns": "secondary"}
+            return {"writer": writer, "node_groups": groups, "cache": cache, "dns": "secondary"}
 
         if not check_first(self.book, "check-replica", f"rds:DescribeDBInstances {s.db_writer}", check_replica):
             return
@@ -158,12 +174,18 @@ class RegionRunbooks:
                 f"Scale {s.node_group('app')} by hand (aws eks update-nodegroup-config) or re-run.",
             ),
             Planned(
+                "scale-cache",
+                f"elasticache:ModifyReplicationGroup {s.redis_group} to {names.cache_node_type('primary')}",
+                lambda: self.scale_cache("primary"),
+                "The standby cache serves at its small size (more misses reach the writer): re-run.",
+            ),
+            Planned(
                 "flip-dns",
                 f"route53:UpdateHealthCheck {names.health_check_tag('primary')} Inverted=true",
                 lambda: self.set_primary_inverted(True),
                 "DNS still sends users to the primary: invert its health check by hand or re-run.",
             ),
-            Planned("verify", "writer writable, node groups at size, DNS on the secondary", verify, ""),
+            Planned("verify", "writer writable, node groups and cache at size, DNS on the secondary", verify, ""),
         ]
         if run_plan(self.book, plan) and not self.book.dry_run:
             self.book.result["writer"] = self.book.steps[-1].detail["writer"]
@@ -265,6 +287,12 @@ class RegionRunbooks:
                     f"eks:UpdateNodegroupConfig {s.node_group('app')} back to the standby size",
                     lambda: self.scale("secondary"),
                     "The standby keeps its full size (costs, no harm): scale it by hand or re-run.",
+                ),
+                Planned(
+                    "scale-down-standby-cache",
+                    f"elasticache:ModifyReplicationGroup {s.redis_group} back to the standby node type",
+                    lambda: self.scale_cache("secondary"),
+                    "The standby cache keeps its full size (costs, no harm): re-run.",
                 ),
             ]
         if not run_plan(self.book, plan) or self.book.dry_run:

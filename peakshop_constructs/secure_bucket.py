@@ -1,4 +1,4 @@
-"""An S3 bucket that is private, versioned, encrypted, TLS-only and tiered to Glacier by lifecycle."""
+"""An S3 bucket that is private, versioned, encrypted, TLS-only and tiered down by lifecycle."""
 
 from __future__ import annotations
 
@@ -43,10 +43,15 @@ from peakshop_constructs.policy import Statement, deny_insecure_transport, polic
 
 # Storage classes over an object's life (days since creation): the backup strategy the challenge asks for.
 ARCHIVE_TIERS: tuple[tuple[int, str], ...] = ((30, "STANDARD_IA"), (90, "GLACIER"), (180, "DEEP_ARCHIVE"))
+# Old versions of served objects: a rollback copy restores from Glacier in hours, from Deep Archive in 12+.
+SERVING_NONCURRENT_TIERS: tuple[tuple[int, str], ...] = ARCHIVE_TIERS[:2]
+NONCURRENT_EXPIRY_DAYS = 365
 ACCESS_LOG_PREFIX = "s3-access/"  # where server access logs land in the logs bucket
 LOG_EXPIRY_DAYS = 400  # PCI DSS 10.5.1 keeps audit logs 12 months; a margin on top.
 
-Lifecycle = Literal["archive", "logs"]
+# archive: every version tiers down to Deep Archive; logs: the same, and expire; serving: the current version
+# stays in STANDARD, because GET on a GLACIER/DEEP_ARCHIVE object fails (403 InvalidObjectState).
+Lifecycle = Literal["archive", "logs", "serving"]
 
 
 class SecureBucket(Construct):
@@ -55,7 +60,7 @@ class SecureBucket(Construct):
     `access_log_bucket` (a bucket name) turns on S3 server access logging into it (PCI DSS 10.2.1);
     `access_log_sink_account` lets S3 log delivery for that account write under ACCESS_LOG_PREFIX here;
     `cloudtrail_arn` lets that trail (only) deliver its log files; `object_lock_days` keeps every object
-    immutable for that long in COMPLIANCE mode (audit logs in prod, PCI DSS 10.3.3);
+    immutable for that long in COMPLIANCE mode (in prod: audit logs, PCI DSS 10.3.3, and the backups archive);
     object events always go to EventBridge so that audit rules can react to them."""
 
     def __init__(
@@ -191,23 +196,26 @@ class SecureBucket(Construct):
 
     @staticmethod
     def _lifecycle_rule(lifecycle: Lifecycle) -> S3BucketLifecycleConfigurationRule:
-        transitions = [S3BucketLifecycleConfigurationRuleTransition(days=d, storage_class=c) for d, c in ARCHIVE_TIERS]
+        serving = lifecycle == "serving"
+        current_tiers = () if serving else ARCHIVE_TIERS
+        noncurrent_tiers = SERVING_NONCURRENT_TIERS if serving else ARCHIVE_TIERS
+        transitions = [S3BucketLifecycleConfigurationRuleTransition(days=d, storage_class=c) for d, c in current_tiers]
         noncurrent = [
             S3BucketLifecycleConfigurationRuleNoncurrentVersionTransition(noncurrent_days=d, storage_class=c)
-            for d, c in ARCHIVE_TIERS
+            for d, c in noncurrent_tiers
         ]
         return S3BucketLifecycleConfigurationRule(
             id=f"{lifecycle}-tiering",
             status="Enabled",
             filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
-            transition=transitions,
+            transition=transitions or None,
             noncurrent_version_transition=noncurrent,
             expiration=[S3BucketLifecycleConfigurationRuleExpiration(days=LOG_EXPIRY_DAYS)]
             if lifecycle == "logs"
             else None,
             noncurrent_version_expiration=[
                 S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(
-                    noncurrent_days=LOG_EXPIRY_DAYS if lifecycle == "logs" else 365
+                    noncurrent_days=LOG_EXPIRY_DAYS if lifecycle == "logs" else NONCURRENT_EXPIRY_DAYS
                 )
             ],
             abort_incomplete_multipart_upload=[

@@ -5,7 +5,7 @@ provider import, so a bad value fails fast with a message that names the field.
 
 Operators override defaults with a YAML file named by `PEAKSHOP_CONFIG` (deep-merged onto the defaults,
 keyed like the dataclasses below) and the regions with `PEAKSHOP_PRIMARY_REGION` /
-`PEAKSHOP_SECONDARY_REGION`.
+`PEAKSHOP_SECONDARY_REGION`. `PEAKSHOP_PEAK=true` builds the planned-peak sizes (`db_peak_read_replicas`).
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ ROLES: tuple[Role, ...] = ("primary", "secondary")
 STAGE_NAMES: tuple[str, ...] = ("dev", "staging", "prod")
 PROJECT = "peakshop"
 EKS_VERSION = "1.34"  # the newest EKS standard-support version the pinned AWS provider (6.25) knows
+# Tag on the primary writer with `db_peak_read_replicas`: the cost estimate reads the peak size from the HCL.
+PEAK_REPLICAS_TAG = "peak-read-replicas"
 
 
 class ConfigError(ValueError):
@@ -70,8 +72,12 @@ class Sizes:
     db_max_storage_gb: int
     db_multi_az: bool
     db_read_replicas: int
+    # Read replicas while a planned peak runs (Black Friday): `PEAKSHOP_PEAK=true make deploy` ahead of it.
+    db_peak_read_replicas: int
     db_backup_retention_days: int
     cache_node_type: str
+    # The warm standby's cache until failover, which scales it online to `cache_node_type` (stacks/failover.py).
+    secondary_cache_node_type: str
     cache_nodes: int
     system_nodes: NodeGroupSize
     app_nodes: NodeGroupSize
@@ -210,8 +216,10 @@ def _defaults() -> dict[str, Any]:
                 "db_max_storage_gb": 100,
                 "db_multi_az": False,
                 "db_read_replicas": 1,
+                "db_peak_read_replicas": 1,
                 "db_backup_retention_days": 7,
                 "cache_node_type": "cache.t4g.small",
+                "secondary_cache_node_type": "cache.t4g.micro",
                 "cache_nodes": 2,
                 "system_nodes": {**small, "min_size": 2, "desired_size": 2, "max_size": 3},
                 "app_nodes": {**small, "min_size": 2, "desired_size": 2, "max_size": 4},
@@ -238,8 +246,10 @@ def _defaults() -> dict[str, Any]:
                 "db_max_storage_gb": 200,
                 "db_multi_az": True,
                 "db_read_replicas": 1,
+                "db_peak_read_replicas": 1,
                 "db_backup_retention_days": 7,
                 "cache_node_type": "cache.t4g.medium",
+                "secondary_cache_node_type": "cache.t4g.small",
                 "cache_nodes": 2,
                 "system_nodes": {**small, "min_size": 2, "desired_size": 2, "max_size": 3},
                 "app_nodes": {"instance_types": ["m7g.large"], "min_size": 2, "desired_size": 2, "max_size": 6},
@@ -258,9 +268,13 @@ def _defaults() -> dict[str, Any]:
                 "db_allocated_storage_gb": 100,
                 "db_max_storage_gb": 1000,
                 "db_multi_az": True,
-                "db_read_replicas": 2,
+                # One replica carries the baseline's reads (the writer takes them if it fails); a second
+                # joins for planned peaks.
+                "db_read_replicas": 1,
+                "db_peak_read_replicas": 2,
                 "db_backup_retention_days": 14,
                 "cache_node_type": "cache.m7g.large",
+                "secondary_cache_node_type": "cache.t4g.medium",
                 "cache_nodes": 2,
                 "system_nodes": {**small, "min_size": 2, "desired_size": 2, "max_size": 3},
                 "app_nodes": {
@@ -420,6 +434,13 @@ def load_config(env: Mapping[str, str] | None = None) -> PlatformConfig:
         if region:
             for stage in data["stages"].values():
                 stage[role] = {**stage[role], "region": region}
+    peak = env.get("PEAKSHOP_PEAK", "false")
+    if peak not in ("true", "false"):
+        raise ConfigError(f"PEAKSHOP_PEAK: expected true or false, got {peak!r}")
+    if peak == "true":
+        for stage in data["stages"].values():
+            sizes = stage["sizes"]
+            stage["sizes"] = {**sizes, "db_read_replicas": sizes["db_peak_read_replicas"]}
     return build_config(data)
 
 
@@ -460,15 +481,25 @@ def validate(config: PlatformConfig) -> None:
                 raise ConfigError(f"{base}.sizes.{group}.instance_types: at least one instance type")
         if sizes.db_read_replicas < 0:
             raise ConfigError(f"{base}.sizes.db_read_replicas: must not be negative")
+        if sizes.db_peak_read_replicas < sizes.db_read_replicas:
+            raise ConfigError(
+                f"{base}.sizes.db_peak_read_replicas: at least db_read_replicas ({sizes.db_read_replicas}), "
+                f"got {sizes.db_peak_read_replicas}"
+            )
         if sizes.cache_nodes < 2:
             raise ConfigError(f"{base}.sizes.cache_nodes: Multi-AZ Redis needs at least 2 nodes")
         if sizes.db_backup_retention_days < 7:
             raise ConfigError(f"{base}.sizes.db_backup_retention_days: at least 7 days")
         _validate_alarms(stage, base)
         if stage.name == "prod":
-            if sizes.db_read_replicas < 2:
+            if sizes.db_read_replicas < 1:
                 raise ConfigError(
-                    f"{base}.sizes.db_read_replicas: prod needs at least 2 read replicas, got {sizes.db_read_replicas}"
+                    f"{base}.sizes.db_read_replicas: prod needs at least 1 read replica, got {sizes.db_read_replicas}"
+                )
+            if sizes.db_peak_read_replicas < 2:
+                raise ConfigError(
+                    f"{base}.sizes.db_peak_read_replicas: prod needs at least 2 read replicas at peaks, "
+                    f"got {sizes.db_peak_read_replicas}"
                 )
             if not sizes.db_multi_az:
                 raise ConfigError(f"{base}.sizes.db_multi_az: prod's writer must be Multi-AZ")

@@ -42,9 +42,9 @@ from constructs import Construct
 from peakshop_constructs.kms import SERVICE_KEY_ACTIONS, EncryptionKey, logs_statement
 from peakshop_constructs.policy import Statement, assume_role_policy, policy_document
 from peakshop_constructs.queue import QueueWithDlq
-from peakshop_constructs.secure_bucket import SecureBucket
+from peakshop_constructs.secure_bucket import Lifecycle, SecureBucket
 from stacks.base import LayerStack
-from stacks.config import Role, StageConfig
+from stacks.config import PEAK_REPLICAS_TAG, Role, StageConfig
 from stacks.network import NetworkStack
 from stacks.workloads import BUCKETS, QUEUES, SECRETS, secret_name
 
@@ -54,6 +54,18 @@ REDIS_ENGINE_VERSION = "7.1"
 DB_LOG_EXPORTS = ["error", "general", "slowquery"]
 KEY_NAMES = ("rds", "cache", "sqs", "s3", "secrets")
 REDIS_APP_USER = "peakshop-app"
+# Per bucket, in both regions: CloudFront serves media and storefront (from the replicas after a regional
+# failover), so their current objects stay in STANDARD; the backups archive and logs tier to Glacier/Deep Archive.
+BUCKET_LIFECYCLES: dict[str, Lifecycle] = {
+    "media": "serving",
+    "storefront": "serving",
+    "logs": "logs",
+    "backups": "archive",
+}
+# Prod's backups archive and its replica are object-locked instead of copied into two more vaults by AWS Backup,
+# as long as its monthly recovery points were kept (stacks/dr.py MONTHLY_RETENTION_DAYS; dr imports this module,
+# so a test ties the two).
+BACKUPS_LOCK_DAYS = 365
 
 
 class DataStack(LayerStack):
@@ -221,6 +233,8 @@ class DataStack(LayerStack):
                 skip_final_snapshot=not prod,
                 final_snapshot_identifier=f"{self.prefix}-db-final" if prod else None,
                 delete_automated_backups=not prod,
+                # The replicas a planned peak runs with (PEAKSHOP_PEAK=true): the cost estimate prices them.
+                tags={PEAK_REPLICAS_TAG: str(sizes.db_peak_read_replicas)},
                 **common,
             )
             source = self.writer.identifier
@@ -298,7 +312,8 @@ class DataStack(LayerStack):
             description=f"Peakshop {self.stage.name} {self.role} cache",
             engine="redis",
             engine_version=REDIS_ENGINE_VERSION,
-            node_type=sizes.cache_node_type,
+            # The warm standby runs smaller nodes until failover scales them (stacks/failover.py).
+            node_type=sizes.cache_node_type if self.primary is None else sizes.secondary_cache_node_type,
             num_cache_clusters=sizes.cache_nodes,
             automatic_failover_enabled=True,
             multi_az_enabled=True,
@@ -332,15 +347,20 @@ class DataStack(LayerStack):
                 bucket_prefix=f"{self.prefix}-{name}{suffix}-",
                 # ELB and S3 access logs can only be written with SSE-S3; every other bucket uses the S3 KMS key.
                 kms_key_arn=None if name == "logs" else self.keys["s3"].arn,
-                lifecycle="logs" if name == "logs" else "archive",
+                lifecycle=BUCKET_LIFECYCLES[name],
                 force_destroy=self.stage.name == "dev",
                 access_log_bucket=log_to,
                 access_log_sink_account=log_sink,
+                object_lock_days=self.object_lock_days(name),
             )
 
         # The logs bucket is the access-log sink of every other bucket in this region (it does not log itself).
         logs = bucket("logs", log_sink=self.caller.account_id)
         self.buckets = {name: logs if name == "logs" else bucket(name, log_to=logs.name) for name in BUCKETS}
+
+    def object_lock_days(self, bucket: str) -> int | None:
+        """COMPLIANCE-mode retention of a bucket's objects: the backups archive, in prod only (like the vault lock)."""
+        return BACKUPS_LOCK_DAYS if bucket == "backups" and self.stage.name == "prod" else None
 
     def _replication(self, primary: DataStack, primary_provider: AwsProvider) -> None:
         """Cross-region replication of every primary bucket into its replica here."""
@@ -360,6 +380,10 @@ class DataStack(LayerStack):
             Statement(actions=["kms:Decrypt"], resources=[primary.keys["s3"].arn]),
             Statement(actions=["kms:Encrypt", "kms:GenerateDataKey"], resources=[self.keys["s3"].arn]),
         ]
+        locked = [f"{b.arn}/*" for name, b in sources.items() if primary.object_lock_days(name)]
+        if locked:
+            # S3 copies each locked version's retention and legal hold; the replica bucket is locked too (_buckets).
+            statements.append(Statement(actions=["s3:GetObjectRetention", "s3:GetObjectLegalHold"], resources=locked))
         role = IamRole(
             self,
             "replication-role",

@@ -41,7 +41,9 @@ from stacks.edge import EdgeStack
 from stacks.failover import FailoverPlan, NodeGroupTarget, definition
 from stacks.observability import ObservabilityStack
 
-BACKED_UP_BUCKETS = ("media", "storefront", "backups")  # logs are replicated and expire; they are not restored
+# Logs are replicated and expire, so they are not restored; the backups archive is object-locked in prod instead
+# (stacks/data.py BACKUPS_LOCK_DAYS): backing it up again kept it twice more, in both vaults.
+BACKED_UP_BUCKETS = ("media", "storefront")
 DAILY_RETENTION_DAYS = 35
 MONTHLY_COLD_AFTER_DAYS = 30
 MONTHLY_RETENTION_DAYS = 365  # cold storage needs >= 90 days after the transition
@@ -222,7 +224,8 @@ class DrStack(LayerStack):
         log_group = CloudwatchLogGroup(
             self, "failover-logs", name=log_group_name, retention_in_days=self.log_retention, kms_key_id=logs_key.arn
         )
-        # After failover the standby region carries prod-sized traffic: scale its app nodes to the primary's size.
+        # After failover the standby region carries prod-sized traffic: scale its app nodes and cache to the
+        # primary's size.
         target = self.stage.sizes.app_nodes
         app_group = self.compute.node_groups["app"]
         primary_check = self.edge.health_checks["primary"].id
@@ -239,6 +242,8 @@ class DrStack(LayerStack):
                     target.max_size,
                 )
             ],
+            cache_group=self.data.redis.replication_group_id,
+            cache_node_type=self.stage.sizes.cache_node_type,
             primary_health_check_id=primary_check,
         )
         db_arn = self.data.writer.arn
@@ -252,6 +257,11 @@ class DrStack(LayerStack):
                 sid="ScaleStandbyNodes",
                 actions=["eks:UpdateNodegroupConfig", "eks:DescribeNodegroup"],
                 resources=[app_group.arn],
+            ),
+            Statement(
+                sid="ScaleStandbyCache",
+                actions=["elasticache:ModifyReplicationGroup"],
+                resources=[self.data.redis.arn],
             ),
             Statement(
                 sid="MoveDns",

@@ -3,7 +3,7 @@
 Step Functions rather than an SSM document: each step is a direct AWS SDK call with retries, the waits are
 free, and the execution history shows operators exactly where a failover stands. It runs in the secondary
 region (the one that is still up): promote the cross-region replica, wait until it is a writable
-instance, make it Multi-AZ, scale the standby node groups up to the primary's size, invert the primary's
+instance, make it Multi-AZ, scale the standby node groups and cache up to the primary's size, invert the primary's
 Route 53 health check so that the failover records answer with the secondary, and report to the alerts
 topic. Does not import cdktf: the values are strings (Terraform references at synth time).
 """
@@ -34,6 +34,9 @@ class FailoverPlan:
     backup_retention_days: int
     alerts_topic_arn: str
     node_groups: list[NodeGroupTarget] = field(default_factory=list)
+    # The standby Redis group and the node type it takes on failover (an online change: it keeps serving).
+    cache_group: str | None = None
+    cache_node_type: str | None = None
     primary_health_check_id: str | None = None
 
 
@@ -54,6 +57,8 @@ def definition(plan: FailoverPlan) -> dict[str, Any]:
     states: dict[str, Any] = {}
     order = ["PromoteReplica", "WaitForPromotion", "DescribeWriter", "IsWriterAvailable", "EnableMultiAz"]
     order += [f"ScaleNodeGroup{i}" for i in range(len(plan.node_groups))]
+    if plan.cache_group and plan.cache_node_type:
+        order.append("ScaleCache")
     if plan.primary_health_check_id:
         order.append("FailPrimaryHealthCheck")
     order.append("ReportSuccess")
@@ -105,6 +110,12 @@ def definition(plan: FailoverPlan) -> dict[str, Any]:
                 },
             },
             after(state),
+        )
+    if "ScaleCache" in order:
+        states["ScaleCache"] = _task(
+            "elasticache:modifyReplicationGroup",
+            {"ReplicationGroupId": plan.cache_group, "CacheNodeType": plan.cache_node_type, "ApplyImmediately": True},
+            after("ScaleCache"),
         )
     if plan.primary_health_check_id:
         states["FailPrimaryHealthCheck"] = _task(

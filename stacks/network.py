@@ -33,7 +33,11 @@ from stacks.workloads import APP_PORT
 MYSQL_PORT = 3306
 REDIS_PORT = 6379
 HTTPS_PORT = 443
-INTERFACE_ENDPOINTS = ("sqs", "ecr.api", "ecr.dkr", "sts", "logs")
+# Interface endpoints for the AWS APIs pods call (queues, image pulls, IRSA). Only in the primary region: at
+# $7.30 per endpoint-AZ a month they would cost the warm standby, which carries no traffic, more than the NAT
+# processing they save; after failover those calls go out through the standby's per-AZ NAT gateways. No
+# CloudWatch Logs endpoint: nothing in the VPC writes logs through the API (AWS services deliver their own).
+INTERFACE_ENDPOINTS = ("sqs", "ecr.api", "ecr.dkr", "sts")
 TIERS = ("public", "private", "isolated")
 
 
@@ -128,21 +132,34 @@ class NetworkStack(LayerStack):
             )
 
     # -------------------------------------------------------------------------------------------- security
-    def _security_groups(self) -> None:
-        def group(construct_id: str, description: str) -> SecurityGroup:
-            return SecurityGroup(
-                self,
-                construct_id,
-                name=f"{self.prefix}-{construct_id}",
-                description=description,
-                vpc_id=self.vpc.id,
-                tags={"Name": f"{self.prefix}-{construct_id}"},
-            )
+    def _group(self, construct_id: str, description: str) -> SecurityGroup:
+        return SecurityGroup(
+            self,
+            construct_id,
+            name=f"{self.prefix}-{construct_id}",
+            description=description,
+            vpc_id=self.vpc.id,
+            tags={"Name": f"{self.prefix}-{construct_id}"},
+        )
 
-        self.alb_sg = group("alb", "Application Load Balancer: HTTPS from CloudFront only")
-        self.app_sg = group("app", "EKS pods and nodes serving the shop")
-        self.data_sg = group("data", "RDS MySQL and ElastiCache Redis: reachable from the app tier only")
-        self.endpoint_sg = group("endpoints", "Interface VPC endpoints: HTTPS from inside the VPC")
+    def _rule(self, egress: bool, rule_id: str, sg: SecurityGroup, port: int, peer: dict[str, str]) -> None:
+        """One TCP port between a security group and a peer (a group, CIDR or prefix list), either direction."""
+        rule = VpcSecurityGroupEgressRule if egress else VpcSecurityGroupIngressRule
+        rule(
+            self,
+            rule_id,
+            security_group_id=sg.id,
+            ip_protocol="tcp",
+            from_port=port,
+            to_port=port,
+            description=rule_id,
+            **peer,
+        )
+
+    def _security_groups(self) -> None:
+        self.alb_sg = self._group("alb", "Application Load Balancer: HTTPS from CloudFront only")
+        self.app_sg = self._group("app", "EKS pods and nodes serving the shop")
+        self.data_sg = self._group("data", "RDS MySQL and ElastiCache Redis: reachable from the app tier only")
 
         # CloudFront is the only client of the ALB; its origin-facing ranges come as a managed prefix list.
         cloudfront = DataAwsEc2ManagedPrefixList(
@@ -154,19 +171,9 @@ class NetworkStack(LayerStack):
             ("app-from-app", self.app_sg, APP_PORT, {"referenced_security_group_id": self.app_sg.id}),
             ("mysql-from-app", self.data_sg, MYSQL_PORT, {"referenced_security_group_id": self.app_sg.id}),
             ("redis-from-app", self.data_sg, REDIS_PORT, {"referenced_security_group_id": self.app_sg.id}),
-            ("endpoints-from-vpc", self.endpoint_sg, HTTPS_PORT, {"cidr_ipv4": self.region.vpc_cidr}),
         ]
-        for rule_id, sg, port, source in rules:
-            VpcSecurityGroupIngressRule(
-                self,
-                rule_id,
-                security_group_id=sg.id,
-                ip_protocol="tcp",
-                from_port=port,
-                to_port=port,
-                description=rule_id,
-                **source,
-            )
+        for rule in rules:
+            self._rule(False, *rule)
         egress: list[tuple[str, SecurityGroup, int, dict[str, str]]] = [
             ("alb-to-app", self.alb_sg, APP_PORT, {"referenced_security_group_id": self.app_sg.id}),
             ("app-to-app", self.app_sg, APP_PORT, {"referenced_security_group_id": self.app_sg.id}),
@@ -175,17 +182,8 @@ class NetworkStack(LayerStack):
             # AWS APIs without an endpoint (and payment providers) are reached through NAT over TLS.
             ("app-https-out", self.app_sg, HTTPS_PORT, {"cidr_ipv4": "0.0.0.0/0"}),
         ]
-        for rule_id, sg, port, target in egress:
-            VpcSecurityGroupEgressRule(
-                self,
-                rule_id,
-                security_group_id=sg.id,
-                ip_protocol="tcp",
-                from_port=port,
-                to_port=port,
-                description=rule_id,
-                **target,
-            )
+        for rule in egress:
+            self._rule(True, *rule)
 
     # -------------------------------------------------------------------------------------------- endpoints
     def _endpoints(self) -> None:
@@ -198,6 +196,10 @@ class NetworkStack(LayerStack):
             vpc_endpoint_type="Gateway",
             route_table_ids=[rt.id for rt in self.private_route_tables] + [self.isolated_route_table.id],
         )
+        if self.role != "primary":
+            return
+        endpoint_sg = self._group("endpoints", "Interface VPC endpoints: HTTPS from inside the VPC")
+        self._rule(False, "endpoints-from-vpc", endpoint_sg, HTTPS_PORT, {"cidr_ipv4": self.region.vpc_cidr})
         for service in INTERFACE_ENDPOINTS:
             VpcEndpoint(
                 self,
@@ -207,7 +209,7 @@ class NetworkStack(LayerStack):
                 vpc_endpoint_type="Interface",
                 private_dns_enabled=True,
                 subnet_ids=[s.id for s in self.subnets["private"]],
-                security_group_ids=[self.endpoint_sg.id],
+                security_group_ids=[endpoint_sg.id],
             )
 
     # -------------------------------------------------------------------------------------------- flow logs

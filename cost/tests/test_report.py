@@ -65,9 +65,11 @@ def test_json_has_every_stage_with_its_breakdowns(report: Report, synthesized: l
     path = data["target"]["pricing_path"]
     assert path["on_demand_usd"] == prod["monthly_usd"]
     assert data["target"]["within_with_pricing_measures"] == (list(path.values())[-1] <= 2500)
+    uncommitted = path.get("with_flat_rate_plan_usd", path["after_size_changes_usd"])
+    assert data["target"]["within_without_commitment"] == (uncommitted <= 2500)
 
 
-def test_pricing_path_applies_sizes_then_the_commitment_then_the_flat_rate_plan() -> None:
+def test_pricing_path_applies_sizes_then_the_flat_rate_plan_then_the_commitment() -> None:
     options = [
         Option("Savings Plans / reserved instances", "1-year no-upfront commitment", -300.0, "none", basis_usd=1000.0),
         Option(FLAT_RATE_TOPIC, "flat-rate Business plan", -200.0, "none"),
@@ -76,8 +78,8 @@ def test_pricing_path_applies_sizes_then_the_commitment_then_the_flat_rate_plan(
     assert pricing_path(3000.0, options, changes) == {
         "on_demand_usd": 3000.0,
         "after_size_changes_usd": 2900.0,
-        "with_1yr_commitment_usd": pytest.approx(2900.0 - 0.30 * 900.0),  # the commitment covers the resized spend
-        "with_flat_rate_plan_usd": pytest.approx(2900.0 - 0.30 * 900.0 - 200.0),
+        "with_flat_rate_plan_usd": 2700.0,
+        "with_1yr_commitment_usd": pytest.approx(2700.0 - 0.30 * 900.0),  # the commitment covers the resized spend
     }
     assert list(pricing_path(3000.0, [], [])) == ["on_demand_usd", "after_size_changes_usd"]
 

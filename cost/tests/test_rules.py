@@ -137,6 +137,17 @@ def test_rds_multi_az_writer_replicas_storage_backups_and_cross_region_transfer(
     assert transfer.billed_region == "us-east-1"
 
 
+def test_replicas_a_writer_adds_for_planned_peaks_bill_for_the_peak_and_its_lead_time() -> None:
+    tagged = PRIMARY_DB.replace("  multi_az = true\n", '  multi_az = true\n  tags = { "peak-read-replicas" = "3" }\n')
+    assert tagged != PRIMARY_DB
+    peak = at(estimate(stack("prod-primary-data", tagged), peak_multiplier=6, peak_hours_per_month=96), "writer")
+    # 3 at the peak, 1 always there: 2 more for the 96 peak hours plus 48 hours to build them beforehand.
+    assert peak["2 more single-AZ replica(s) for the peak (96 h + 48 h lead)"] == approx(2 * 144 * 0.20)
+    assert peak["gp3 storage of the peak replica(s) 100 GB"] == approx(2 * 144 / 730 * 100 * 0.10)
+    baseline = at(estimate(stack("prod-primary-data", tagged)), "writer")  # no peak hours: nothing added
+    assert baseline == at(estimate(stack("prod-primary-data", PRIMARY_DB)), "writer")
+
+
 def test_elasticache_nodes_from_clusters_or_shards() -> None:
     body = """
 resource "aws_elasticache_replication_group" "redis" {

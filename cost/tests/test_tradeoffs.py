@@ -147,7 +147,8 @@ def test_aurora_class_is_the_memory_optimised_class_of_the_same_generation(rds: 
 
 
 def test_rds_topic_prices_the_current_database_a_cluster_and_two_aurora_sizes() -> None:
-    current, cluster, aurora, scaled = by_topic(options(stack("prod-primary-data", M7G_DB), RDS_TABLES), RDS_TOPIC)
+    found = by_topic(options(stack("prod-primary-data", M7G_DB), RDS_TABLES), RDS_TOPIC)
+    current, cluster, aurora, more, scaled = found
     # Instances and storage: the Multi-AZ writer bills twice; backups and the password secret stay in every row.
     now = 0.16 * 2 * 730 + 100 * 0.10 * 2 + 2 * (0.16 * 730 + 100 * 0.10)
     ios = 100000 * 10 * 730 / 24 * (1 - 0.9) * 5 / 1e6  # origin requests x 5 I/Os, in millions
@@ -159,6 +160,8 @@ def test_rds_topic_prices_the_current_database_a_cluster_and_two_aurora_sizes() 
     assert scaled.option.startswith("Aurora MySQL writer + 1 reader (db.r7g.large: Aurora has no db.m7g)")
     assert scaled.monthly_delta_usd == pytest.approx(2 * 0.28 * 730 + volume - now)
     assert "not counted" in scaled.resilience  # the readers added at peak are an assumption, said so
+    assert more.option.startswith("Multi-AZ DB instance with one more read replica all month (3 replicas)")
+    assert more.monthly_delta_usd == pytest.approx(0.16 * 730 + 100 * 0.10)
 
 
 def test_a_missing_aurora_row_lists_aurora_as_not_priced() -> None:
@@ -173,17 +176,18 @@ def test_prod_aurora_rows_are_priced_at_the_mapped_class(prod_found: list[Option
     east = load_tables({"us-east-1"})["us-east-1"]
     base = load_profiles()["baseline"]
     usd = east.usd
-    # Prod: a Multi-AZ db.m7g.large writer and two replicas on 100 GB; Aurora runs db.r7g.large (no m classes).
-    now = 2 * 730 * usd("rds_hour:db.m7g.large") + 2 * 100 * usd("rds_gp3_gb_month")
-    now += 2 * (730 * usd("rds_hour:db.m7g.large") + 100 * usd("rds_gp3_gb_month"))
+    # Prod: a Multi-AZ db.m7g.large writer and one replica on 100 GB; Aurora runs db.r7g.large (no m classes).
+    replica = 730 * usd("rds_hour:db.m7g.large") + 100 * usd("rds_gp3_gb_month")
+    now = 2 * replica + replica
     origin = base.page_views_per_day * base.requests_per_page_view * 730 / 24 * (1 - base.cdn_cache_hit_ratio)
     volume = 100 * usd("aurora_storage_gb_month") + origin * 5 / 1e6 * usd("aurora_io_million")
     aurora = {o.option.split(" (")[0]: o for o in prod_found if o.option.startswith("Aurora MySQL")}
-    assert set(aurora) == {"Aurora MySQL writer + 2 readers", "Aurora MySQL writer + 1 reader"}
-    two, one = aurora["Aurora MySQL writer + 2 readers"], aurora["Aurora MySQL writer + 1 reader"]
-    assert "(db.r7g.large: Aurora has no db.m7g)" in two.option
-    assert two.monthly_delta_usd == pytest.approx(3 * 730 * usd("aurora_hour:db.r7g.large") + volume - now)
+    assert set(aurora) == {"Aurora MySQL writer + 1 reader"}
+    one = aurora["Aurora MySQL writer + 1 reader"]
+    assert "(db.r7g.large: Aurora has no db.m7g)" in one.option
     assert one.monthly_delta_usd == pytest.approx(2 * 730 * usd("aurora_hour:db.r7g.large") + volume - now)
+    (more,) = [o for o in prod_found if "one more read replica" in o.option]
+    assert more.monthly_delta_usd == pytest.approx(replica)
 
 
 def test_every_topic_of_the_issue_is_priced_for_prod(prod_found: list[Option]) -> None:
@@ -202,10 +206,10 @@ def test_report_shows_an_option_whose_row_is_missing(prod: list[Resource]) -> No
     tables = without(load_tables({r.region for r in prod}), "aurora_hour:db.r7g.large")
     built = report_from(prod, load_profiles(), tables)
     assert (
-        "| RDS Multi-AZ instance vs cluster vs Aurora | Aurora MySQL writer + 2 readers (db.r7g.large: Aurora has no "
+        "| RDS Multi-AZ instance vs cluster vs Aurora | Aurora MySQL writer + 1 reader (db.r7g.large: Aurora has no "
         "db.m7g); 100 GB, 30M I/Os a month | not priced: aurora_hour:db.r7g.large (us-east-1) |"
     ) in built.markdown
-    data = [o for o in built.data["options"] if o["option"].startswith("Aurora MySQL writer + 2 readers")]
+    data = [o for o in built.data["options"] if o["option"].startswith("Aurora MySQL writer + 1 reader")]
     assert [(o["monthly_delta_usd"], o["missing"]) for o in data] == [(None, "aurora_hour:db.r7g.large (us-east-1)")]
 
 

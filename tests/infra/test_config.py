@@ -61,6 +61,14 @@ def test_regions_are_overridable_by_environment() -> None:
         ({"stages": {"staging": {"primary": {"vpc_cidr": "10.10.0.0/16"}}}}, "overlaps stages.dev.primary.vpc_cidr"),
         ({"stages": {"dev": {"primary": {"azs": ["us-east-1a"]}}}}, "stages.dev.primary.azs: at least 2"),
         ({"stages": {"prod": {"sizes": {"db_read_replicas": 0}}}}, "stages.prod.sizes.db_read_replicas: prod needs"),
+        (
+            {"stages": {"prod": {"sizes": {"db_peak_read_replicas": 1}}}},
+            "stages.prod.sizes.db_peak_read_replicas: prod needs at least 2",
+        ),
+        (
+            {"stages": {"dev": {"sizes": {"db_read_replicas": 2, "db_peak_read_replicas": 1}}}},
+            "stages.dev.sizes.db_peak_read_replicas: at least db_read_replicas",
+        ),
         ({"stages": {"prod": {"sizes": {"db_multi_az": False}}}}, "stages.prod.sizes.db_multi_az"),
         ({"stages": {"prod": {"sizes": {"nat_per_az": False}}}}, "stages.prod.sizes.nat_per_az"),
         ({"stages": {"qa": {}}}, "qa: unknown field"),
@@ -77,6 +85,14 @@ def test_regions_are_overridable_by_environment() -> None:
 def test_bad_configuration_names_the_field(tmp_path: Path, override: dict, message: str) -> None:
     with pytest.raises(ConfigError, match=message.replace(".", r"\.")):
         load_with(tmp_path, override)
+
+
+def test_planned_peak_builds_the_peak_read_replicas() -> None:
+    base, peak = load_config({}).stages["prod"].sizes, load_config({"PEAKSHOP_PEAK": "true"}).stages["prod"].sizes
+    assert (base.db_read_replicas, peak.db_read_replicas) == (base.db_read_replicas, base.db_peak_read_replicas)
+    assert peak.db_read_replicas > base.db_read_replicas
+    with pytest.raises(ConfigError, match="PEAKSHOP_PEAK: expected true or false, got 'yes'"):
+        load_config({"PEAKSHOP_PEAK": "yes"})
 
 
 def test_unknown_stage_selection_is_rejected() -> None:

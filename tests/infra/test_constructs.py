@@ -10,7 +10,7 @@ from cdktf_cdktf_provider_aws.provider import AwsProvider
 
 from peakshop_constructs.kms import EncryptionKey
 from peakshop_constructs.queue import MAX_RECEIVES, QueueWithDlq
-from peakshop_constructs.secure_bucket import ARCHIVE_TIERS, LOG_EXPIRY_DAYS, SecureBucket
+from peakshop_constructs.secure_bucket import ARCHIVE_TIERS, LOG_EXPIRY_DAYS, SERVING_NONCURRENT_TIERS, SecureBucket
 
 
 def synth_one(build) -> str:  # type: ignore[no-untyped-def]
@@ -61,6 +61,17 @@ def test_log_bucket_expires_objects_and_uses_sse_s3() -> None:
     rules = json.loads(out)["resource"]["aws_s3_bucket_lifecycle_configuration"]
     (rule,) = next(iter(rules.values()))["rule"]
     assert rule["expiration"] == [{"days": LOG_EXPIRY_DAYS}]
+
+
+def test_serving_bucket_keeps_current_objects_in_standard() -> None:
+    out = synth_one(lambda s: SecureBucket(s, "b", bucket_prefix="t-", kms_key_arn="k", lifecycle="serving"))
+    rules = json.loads(out)["resource"]["aws_s3_bucket_lifecycle_configuration"]
+    (rule,) = next(iter(rules.values()))["rule"]
+    assert "transition" not in rule and "expiration" not in rule  # GET works at once on every current object
+    noncurrent = [(t["noncurrent_days"], t["storage_class"]) for t in rule["noncurrent_version_transition"]]
+    assert noncurrent == list(SERVING_NONCURRENT_TIERS) == [(30, "STANDARD_IA"), (90, "GLACIER")]
+    assert rule["noncurrent_version_expiration"] == [{"noncurrent_days": 365}]
+    assert rule["abort_incomplete_multipart_upload"] == [{"days_after_initiation": 7}]
 
 
 def test_queue_has_a_dlq_with_redrive_both_ways_and_kms() -> None:

@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 import re
 
-from stacks.config import STAGE_NAMES
+from stacks.config import ROLES, STAGE_NAMES
+from stacks.dr import MONTHLY_RETENTION_DAYS
 from stacks.failover import FailoverPlan, NodeGroupTarget, definition
 from tests.infra.synthesized import Platform, data_sources, ref_name, resources
 
@@ -51,12 +52,33 @@ def test_backups_cover_the_database_and_the_buckets(platform: Platform) -> None:
         (selection,) = resources(doc, "aws_backup_selection").values()
         sources = " ".join(selection["resources"])
         assert "aws_db_instancewriterarn" in sources
-        for bucket in ("media", "storefront", "backups"):
+        for bucket in ("media", "storefront"):
             assert f"bucket-{bucket}_bucket" in sources
+        assert "bucket-backups_bucket" not in sources  # object-locked in prod instead, not kept twice more
         assert "audit_bucket" in sources  # the CloudTrail bucket gets an off-region copy too
         role = resources(doc, "aws_iam_role")[ref_name(selection["iam_role_arn"])]
         trust = data_sources(doc, "aws_iam_policy_document")[ref_name(role["assume_role_policy"])]
         assert trust["statement"][0]["principals"] == [{"type": "Service", "identifiers": ["backup.amazonaws.com"]}]
+
+
+def test_prod_backups_bucket_and_its_replica_are_object_locked(platform: Platform) -> None:
+    """In place of AWS Backup: COMPLIANCE mode, as long as the monthly recovery points were kept; prod only,
+    like the vault lock."""
+    for stage in STAGE_NAMES:
+        for role in ROLES:
+            doc = platform.docs[f"{stage}-{role}-data"]
+            buckets = resources(doc, "aws_s3_bucket")
+            locks = {
+                ref_name(c["bucket"]): c for c in resources(doc, "aws_s3_bucket_object_lock_configuration").values()
+            }
+            enabled = {k for k, b in buckets.items() if b.get("object_lock_enabled")}
+            if stage != "prod":
+                assert not locks and not enabled, (stage, role)
+                continue
+            (backups,) = [k for k, b in buckets.items() if "-backups-" in b["bucket_prefix"]]
+            assert set(locks) == enabled == {backups}, (stage, role)
+            retention = locks[backups]["rule"]["default_retention"]
+            assert retention == {"mode": "COMPLIANCE", "days": MONTHLY_RETENTION_DAYS}, (stage, role)
 
 
 def test_vaults_are_kms_encrypted_and_locked_in_prod(platform: Platform) -> None:
@@ -84,7 +106,7 @@ def test_the_failover_runbook_lives_in_the_secondary_region_only(platform: Platf
         assert f"cross-stack-reference-input-{stage}-secondary-data" in definition_text
 
 
-def test_failover_role_touches_only_the_standby_database_and_the_alerts_topic(platform: Platform) -> None:
+def test_failover_role_touches_only_the_standby_database_cache_and_the_alerts_topic(platform: Platform) -> None:
     for stage in STAGE_NAMES:
         doc = platform.docs[f"{stage}-secondary-dr"]
         document = data_sources(doc, "aws_iam_policy_document")
@@ -95,6 +117,10 @@ def test_failover_role_touches_only_the_standby_database_and_the_alerts_topic(pl
             if any(a.startswith("rds:") for a in statement["actions"]):
                 (arn,) = statement["resources"]
                 assert f"{stage}-secondary-data" in arn and "aws_db_instance" in arn
+            if any(a.startswith("elasticache:") for a in statement["actions"]):
+                assert statement["actions"] == ["elasticache:ModifyReplicationGroup"]
+                (arn,) = statement["resources"]
+                assert f"{stage}-secondary-data" in arn and "aws_elasticache_replication_group" in arn
 
 
 def test_failover_definition_orders_promote_scale_dns_report() -> None:
@@ -103,6 +129,8 @@ def test_failover_definition_orders_promote_scale_dns_report() -> None:
         backup_retention_days=7,
         alerts_topic_arn="arn:aws:sns:us-west-2:1:alerts",
         node_groups=[NodeGroupTarget("cluster", "app", 3, 3, 30), NodeGroupTarget("cluster", "system", 2, 2, 3)],
+        cache_group="redis",
+        cache_node_type="cache.m7g.large",
         primary_health_check_id="hc-1",
     )
     states = definition(plan)["States"]
@@ -112,8 +140,13 @@ def test_failover_definition_orders_promote_scale_dns_report() -> None:
         state = states[state]["Next"] if states[state]["Type"] != "Choice" else states[state]["Choices"][0]["Next"]
     assert path == [
         "PromoteReplica", "WaitForPromotion", "DescribeWriter", "IsWriterAvailable", "EnableMultiAz",
-        "ScaleNodeGroup0", "ScaleNodeGroup1", "FailPrimaryHealthCheck",
+        "ScaleNodeGroup0", "ScaleNodeGroup1", "ScaleCache", "FailPrimaryHealthCheck",
     ]  # fmt: skip
+    assert states["ScaleCache"]["Parameters"] == {
+        "ReplicationGroupId": "redis",
+        "CacheNodeType": "cache.m7g.large",
+        "ApplyImmediately": True,
+    }
     assert states["ScaleNodeGroup0"]["Parameters"]["ScalingConfig"] == {"MinSize": 3, "DesiredSize": 3, "MaxSize": 30}
     assert states["FailPrimaryHealthCheck"]["Parameters"] == {"HealthCheckId": "hc-1", "Inverted": True}
     assert states["IsWriterAvailable"]["Default"] == "WaitForPromotion"
@@ -155,7 +188,7 @@ def test_the_fis_role_can_only_touch_the_writer_and_the_app_nodes(platform: Plat
                 assert condition["variable"] == "aws:ResourceTag/eks:nodegroup-name"
 
 
-def test_failover_scales_the_standby_app_nodes_and_fails_the_primary_health_check(platform: Platform) -> None:
+def test_failover_scales_the_standby_app_nodes_and_cache_and_fails_the_primary_health_check(platform: Platform) -> None:
     for stage in STAGE_NAMES:
         doc = platform.docs[f"{stage}-secondary-dr"]
         states = doc["locals"]["failover_definition"]["States"]
@@ -167,5 +200,10 @@ def test_failover_scales_the_standby_app_nodes_and_fails_the_primary_health_chec
             "MaxSize": size.max_size,
         }
         assert f"{stage}-secondary-compute" in scaling["NodegroupName"]
+        sizes = platform.config.stages[stage].sizes
+        (cache,) = resources(platform.docs[f"{stage}-secondary-data"], "aws_elasticache_replication_group").values()
+        assert cache["node_type"] == sizes.secondary_cache_node_type != sizes.cache_node_type
+        assert states["ScaleCache"]["Parameters"]["CacheNodeType"] == sizes.cache_node_type
+        assert f"{stage}-secondary-data" in states["ScaleCache"]["Parameters"]["ReplicationGroupId"]
         check = states["FailPrimaryHealthCheck"]["Parameters"]
         assert check["Inverted"] is True and f"{stage}-primary-edge" in check["HealthCheckId"]

@@ -123,6 +123,24 @@ class World:
             scalingConfig={"minSize": size.min_size, "desiredSize": size.desired_size, "maxSize": size.max_size},
         )
 
+    def standby_cache(self) -> None:
+        """The secondary Redis group at its standby node type, as the data stack creates it."""
+        self.client("elasticache", "secondary").create_replication_group(
+            ReplicationGroupId=self.names.secondary.redis_group,
+            ReplicationGroupDescription="standby cache",
+            Engine="redis",
+            CacheNodeType=self.names.cache_node_type("secondary"),
+            NumCacheClusters=2,
+            AutomaticFailoverEnabled=True,
+            MultiAZEnabled=True,
+        )
+
+    def cache_node_type(self) -> str:
+        groups = self.client("elasticache", "secondary").describe_replication_groups(
+            ReplicationGroupId=self.names.secondary.redis_group
+        )["ReplicationGroups"]
+        return str(groups[0]["CacheNodeType"])
+
     def health_checks(self) -> dict[str, str]:
         route53 = self.client("route53")
         ids = {}
@@ -152,6 +170,7 @@ class World:
         """Everything the regional failover acts on."""
         self.cross_region_replica(self.primary_writer())
         self.standby_nodes()
+        self.standby_cache()
         return self.health_checks()
 
     def queues(self, role: str = "primary") -> dict[str, str]:

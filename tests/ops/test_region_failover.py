@@ -7,7 +7,15 @@ from tests.ops.throttle_proxy import ThrottleProxy
 
 FAST = ("--stage", "dev", "--poll", "0.1", "--timeout", "20")
 FAILOVER = ("failover", "region", "--to", "secondary", *FAST)
-STEPS = ["promote-replica", "wait-writable", "enable-multi-az", "scale-node-groups", "flip-dns", "verify"]
+STEPS = [
+    "promote-replica",
+    "wait-writable",
+    "enable-multi-az",
+    "scale-node-groups",
+    "scale-cache",
+    "flip-dns",
+    "verify",
+]
 
 
 def app_scaling(world: World) -> dict[str, int]:
@@ -32,6 +40,8 @@ def test_failover_promotes_scales_and_moves_dns(world: World) -> None:
     assert standby(world)["MultiAZ"] is True
     full = world.names.app_nodes("primary")
     assert app_scaling(world) == {"minSize": full.min_size, "desiredSize": full.desired_size, "maxSize": full.max_size}
+    assert world.names.cache_node_type("secondary") != world.names.cache_node_type("primary")
+    assert world.cache_node_type() == world.names.cache_node_type("primary")
     assert world.inverted(checks["primary"]) and not world.inverted(checks["secondary"])
     assert any("failback" in action for action in result.report["next_actions"])
 
@@ -44,6 +54,7 @@ def test_dry_run_checks_but_changes_nothing(world: World) -> None:
     assert result.report["outcome"] == "planned"
     assert result.statuses() == {"check-replica": "done", **dict.fromkeys(STEPS, "planned")}
     assert app_scaling(world) == before
+    assert world.cache_node_type() == world.names.cache_node_type("secondary")
     assert not world.inverted(checks["primary"])
     assert standby(world)["MultiAZ"] is False
 
@@ -73,6 +84,7 @@ def test_step_failing_midway_reports_what_was_done_and_rerun_finishes(world: Wor
         "wait-writable": "done",
         "enable-multi-az": "done",
         "scale-node-groups": "failed",
+        "scale-cache": "not-run",
         "flip-dns": "not-run",
         "verify": "not-run",
     }
@@ -83,6 +95,7 @@ def test_step_failing_midway_reports_what_was_done_and_rerun_finishes(world: Wor
     assert not world.inverted(checks["primary"])  # DNS untouched: users still go to the primary
 
     world.standby_nodes()
+    world.standby_cache()
     rerun = world.ops(*FAILOVER)
     assert rerun.code == 0, rerun.report
     assert world.inverted(checks["primary"])
@@ -127,6 +140,7 @@ def test_failback_replicates_then_cuts_over(world: World) -> None:
     assert not world.inverted(checks["primary"])
     small = world.names.app_nodes("secondary")
     assert app_scaling(world)["desiredSize"] == small.desired_size
+    assert world.cache_node_type() == world.names.cache_node_type("secondary")
     assert cutover.report["result"]["writer"]["identifier"] == "peakshop-dev-p-db-failback"
 
 

@@ -192,6 +192,9 @@ class RegionRunbooks:
             self.book.next_actions += [
                 f"Writes now go to {s.db_writer} in {s.region}; keep the old primary writer out of traffic.",
                 f"Once {self.primary.region} is healthy: `python -m ops failback --stage {names.stage}`.",
+                f"Until failback, deploy {s.region} only with PEAKSHOP_CONFIG setting stages.{names.stage}.sizes."
+                f"secondary_cache_node_type to {names.cache_node_type('primary')}: the stacks declare the standby size"
+                " and a deploy would scale the serving cache back down.",
             ]
 
     # ---------------------------------------------------------------------------------------------- failback

@@ -25,7 +25,7 @@ ISSUE_TOPICS = (
     "Savings Plans / reserved instances",
     "CloudFront caching ratio",
 )
-# A Multi-AZ db.m7g.large writer with two read replicas, as prod runs it.
+# A Multi-AZ db.m7g.large writer with two read replicas (prod at a planned peak).
 M7G_DB = PRIMARY_DB.replace("db.r6g.large", "db.m7g.large") + (
     'resource "aws_db_instance" "read-replica-1" {\n  instance_class = "db.m7g.large"\n'
     '  replicate_source_db = "${aws_db_instance.writer.identifier}"\n}\n'

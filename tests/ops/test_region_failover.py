@@ -44,6 +44,7 @@ def test_failover_promotes_scales_and_moves_dns(world: World) -> None:
     assert world.cache_node_type() == world.names.cache_node_type("primary")
     assert world.inverted(checks["primary"]) and not world.inverted(checks["secondary"])
     assert any("failback" in action for action in result.report["next_actions"])
+    assert any("secondary_cache_node_type to cache.t4g.small" in a for a in result.report["next_actions"])
 
 
 def test_dry_run_checks_but_changes_nothing(world: World) -> None:

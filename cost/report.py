@@ -229,7 +229,7 @@ def _markdown(
         )
         out.append(
             f"Prod (primary + warm-standby secondary) at the baseline profile costs "
-            f"**{_usd(target['monthly_usd'])}** per month: {verdict}."
+            f"**{_usd(target['monthly_usd'])}** per month at on-demand, pay-as-you-go prices: {verdict}."
         )
         running = target["monthly_usd"]
         if changes:
@@ -257,7 +257,7 @@ def _markdown(
                 f"CloudFront's flat-rate Business plan instead of pay-as-you-go for the edge saves "
                 f"{_usd(flat_saving)} without touching resilience (see the option below). It is a monthly plan with "
                 "no commitment, subscribed once per prod account (the pinned Terraform provider has no resource for "
-                f"it): prod **{_usd(best)}**, "
+                f"it: `ops/README.md` gives the two CLI calls): prod **{_usd(best)}**, "
                 + (
                     f"**within the target** ({_usd(TARGET_USD - best)} to spare) with no commitment."
                     if best <= TARGET_USD

@@ -72,7 +72,7 @@ class Sizes:
     db_max_storage_gb: int
     db_multi_az: bool
     db_read_replicas: int
-    # Read replicas while a planned peak runs (Black Friday): `PEAKSHOP_PEAK=true make deploy` ahead of it.
+    # Read replicas while a planned peak runs (Black Friday): `PEAKSHOP_PEAK=true cdktf deploy` ahead of it.
     db_peak_read_replicas: int
     db_backup_retention_days: int
     cache_node_type: str

@@ -84,15 +84,22 @@ class RegionRunbooks:
             scaled[name] = target
         return {"node_groups": scaled}
 
+    def standby_cache_node_type(self) -> str:
+        elasticache = self.aws.client("elasticache", self.secondary.region)
+        (group,) = elasticache.describe_replication_groups(ReplicationGroupId=self.secondary.redis_group)[
+            "ReplicationGroups"
+        ]
+        return str(group["CacheNodeType"])
+
     def scale_cache(self, size_of: str) -> dict[str, Any]:
         """Move the secondary Redis group to the node type configured for `size_of` (online: it keeps serving)."""
-        elasticache = self.aws.client("elasticache", self.secondary.region)
         group = self.secondary.redis_group
         target = self.names.cache_node_type(size_of)  # type: ignore[arg-type]
-        (current,) = elasticache.describe_replication_groups(ReplicationGroupId=group)["ReplicationGroups"]
-        if current.get("CacheNodeType") == target:
+        if self.standby_cache_node_type() == target:
             return {"cache": group, "node_type": target, "skipped": "already that size"}
-        elasticache.modify_replication_group(ReplicationGroupId=group, CacheNodeType=target, ApplyImmediately=True)
+        self.aws.client("elasticache", self.secondary.region).modify_replication_group(
+            ReplicationGroupId=group, CacheNodeType=target, ApplyImmediately=True
+        )
         return {"cache": group, "node_type": target}
 
     def set_primary_inverted(self, inverted: bool) -> dict[str, Any]:
@@ -137,9 +144,7 @@ class RegionRunbooks:
                 if desired < want:
                     raise StepFailed(f"{s.node_group(group)} desired size {desired} < {want}")
                 groups[s.node_group(group)] = ng["scalingConfig"]
-            cache = self.aws.client("elasticache", s.region).describe_replication_groups(
-                ReplicationGroupId=s.redis_group
-            )["ReplicationGroups"][0]["CacheNodeType"]
+            cache = self.standby_cache_node_type()
             if cache != names.cache_node_type("primary"):
                 raise StepFailed(f"{s.redis_group} runs {cache}, not {names.cache_node_type('primary')}")
             if not self.primary_inverted():
